@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+/** Which model file a stage loads; `int8` falls back to `fp32` with a logged reason. */
+export const precisionSchema = z.enum(['fp32', 'int8']);
+
+export const visionConfigSchema = z.strictObject({
+  modelDir: z.string().default('models').describe('Folder holding the ONNX models (fetched by npm install).'),
+  executionProviders: z
+    .array(z.enum(['cpu', 'cuda', 'tensorrt', 'xnnpack', 'webgpu']))
+    .default(['cpu'])
+    .describe('onnxruntime execution providers in order of preference; unavailable ones fall back to cpu with a warning.'),
+  intraOpThreads: z.number().int().min(0).default(0).describe('Threads per model run; 0 = number of CPU cores.'),
+  precision: z
+    .strictObject({
+      detect: precisionSchema.default('fp32').describe('Detector model precision.'),
+      landmark: precisionSchema.default('fp32').describe('Landmark model precision.'),
+      feature: precisionSchema.default('fp32').describe('Embedding model precision.'),
+      liveness: precisionSchema.default('fp32').describe('Liveness model precision.'),
+    })
+    .prefault({})
+    .describe('Per-model precision.'),
+  detector: z
+    .strictObject({
+      scoreThreshold: z.number().min(0).max(1).default(0.7).describe('Minimum detector confidence for a face.'),
+      nmsIou: z.number().min(0).max(1).default(0.4).describe('IoU above which overlapping boxes are merged by NMS.'),
+      maxFaces: z.number().int().min(1).default(10).describe('Most faces kept per image, largest first.'),
+    })
+    .prefault({})
+    .describe('Face detector.'),
+  quality: z
+    .strictObject({
+      minFaceSize: z.number().min(0).default(40).describe('Smallest accepted face box side, in pixels of the source image.'),
+      maxYaw: z.number().min(0).max(90).default(40).describe('Largest accepted head yaw (degrees, from landmarks).'),
+      maxPitch: z.number().min(0).max(90).default(35).describe('Largest accepted head pitch (degrees, from landmarks).'),
+      minSharpness: z.number().min(0).default(20).describe('Smallest accepted Laplacian variance of the aligned face (blur gate).'),
+      minBrightness: z.number().min(0).max(255).default(40).describe('Smallest accepted mean grey level of the aligned face.'),
+      maxBrightness: z.number().min(0).max(255).default(225).describe('Largest accepted mean grey level of the aligned face.'),
+      allowMultipleFaces: z.boolean().default(false).describe('When false, an image with more than one face is rejected.'),
+    })
+    .prefault({})
+    .describe('Quality gates; a rejected face carries the reasons.'),
+  match: z
+    .strictObject({
+      threshold: z.number().min(-1).max(1).default(0.3).describe('Cosine similarity at or above which two faces are the same person.'),
+    })
+    .prefault({})
+    .describe('Face matching.'),
+  liveness: z
+    .strictObject({
+      threshold: z.number().min(0).max(1).default(0.5).describe('Live probability at or above which a face counts as live.'),
+      cropScale: z.number().min(1).default(2.7).describe('Liveness crop side as a multiple of the face box.'),
+    })
+    .prefault({})
+    .describe('Passive liveness.'),
+});
+
+export type VisionConfig = z.output<typeof visionConfigSchema>;
+export const defaultVisionConfig = (): VisionConfig => visionConfigSchema.parse({});
