@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+export const galleryConfigSchema = z.strictObject({
+  dim: z.number().int().min(32).multipleOf(32).default(512).describe('Embedding length; a multiple of 32 (the SIMD kernel works in 32-byte steps).'),
+  kernel: z
+    .strictObject({
+      type: z
+        .enum(['wasm-simd', 'js'])
+        .default('wasm-simd')
+        .describe('First-pass int8 scorer: WebAssembly SIMD across worker threads, or the plain JS loop (fallback/reference).'),
+      threads: z.number().int().min(0).default(0).describe('Threads scoring a search, the calling one included; 0 = all cores.'),
+    })
+    .prefault({})
+    .describe('First-pass scoring kernel.'),
+  maxTemplates: z
+    .number()
+    .int()
+    .min(1)
+    .max(8_000_000)
+    .default(2_000_000)
+    .describe('Most templates the gallery may hold; sizes the shared memory reservation (address space only, not RAM).'),
+  keepFloat: z
+    .boolean()
+    .default(true)
+    .describe('Keep an fp32 copy of every template (4x the int8 size) so candidates are re-ranked exactly; off = re-rank on the int8 copy.'),
+  rerankExtra: z
+    .number()
+    .int()
+    .min(0)
+    .default(8)
+    .describe('People beyond top-k taken from the int8 pass and re-scored exactly, absorbing quantization error.'),
+  topK: z.number().int().min(1).default(5).describe('People returned in a search result, best first.'),
+});
+
+export type GalleryConfig = z.output<typeof galleryConfigSchema>;
+export const defaultGalleryConfig = (): GalleryConfig => galleryConfigSchema.parse({});
