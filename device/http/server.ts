@@ -1,0 +1,122 @@
+/**
+ * Local status endpoint: GET /health, /state, /metrics. Read-only and small on purpose; it binds
+ * to loopback unless configured otherwise, since /state reveals who was last let in.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { createLogger } from '../../core/log/logger.ts';
+import type { HttpConfig } from './config.ts';
+import { evaluateHealth, type CameraStatus, type HealthInput } from './health.ts';
+
+const log = createLogger('http');
+
+export interface DeviceStateSnapshot {
+  door: { state: string; since?: string | null };
+  lastDecision: { at: string; door: string; granted: boolean; reason: string; personId?: string } | null;
+  camera: { status: CameraStatus; lastFrameAt?: string | null };
+  gallerySize: number;
+  outboxDepth: number;
+  [extra: string]: unknown;
+}
+
+export interface StatusServerDeps {
+  config: HttpConfig;
+  /** Current snapshot for GET /state. */
+  state: () => DeviceStateSnapshot;
+  /** Inputs of GET /health. */
+  health: () => HealthInput;
+  /** Prometheus text for GET /metrics (e.g. registry.render). */
+  metrics: () => string;
+  now?: () => number;
+}
+
+export interface StatusServer {
+  /** Resolves once listening, with the bound address (useful with port 0). */
+  start(): Promise<{ host: string; port: number }>;
+  stop(): Promise<void>;
+}
+
+const metricsContentType = 'text/plain; version=0.0.4; charset=utf-8';
+const loopbackHosts = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export function createStatusServer(deps: StatusServerDeps): StatusServer {
+  const now = deps.now ?? Date.now;
+  let server: Server | undefined;
+  const sockets = new Set<Socket>();
+
+  function send(res: ServerResponse, status: number, contentType: string, body: string, extra: Record<string, string> = {}): void {
+    res.writeHead(status, {
+      'content-type': contentType,
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-store',
+      ...extra,
+    });
+    res.end(body);
+  }
+  const json = (res: ServerResponse, status: number, value: unknown) =>
+    send(res, status, 'application/json; charset=utf-8', JSON.stringify(value) + '\n');
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0];
+    const route = routes[path];
+    if (!route) return json(res, 404, { error: 'not_found', paths: Object.keys(routes) });
+    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method_not_allowed' });
+    try {
+      route(res);
+    } catch (err) {
+      log.error('status request failed', { path, error: (err as Error).message });
+      json(res, 500, { error: 'internal', message: (err as Error).message });
+    }
+  }
+
+  const routes: Record<string, (res: ServerResponse) => void> = {
+    '/health': (res) => {
+      const h = evaluateHealth(deps.health(), deps.config.staleAfterMs, now());
+      json(res, h.status === 'ok' ? 200 : 503, h);
+    },
+    '/state': (res) => json(res, 200, deps.state()),
+    '/metrics': (res) => send(res, 200, metricsContentType, deps.metrics()),
+  };
+
+  return {
+    start() {
+      if (server) return Promise.reject(new Error('status server already started'));
+      const { host, port } = deps.config;
+      if (!loopbackHosts.has(host)) log.warn('status endpoint bound beyond loopback; /state exposes the last decision', { host, port });
+      const srv = createServer(handle);
+      // Probes are tiny; a client that trickles headers is cut off early.
+      srv.headersTimeout = 5000;
+      srv.requestTimeout = 10000;
+      srv.on('connection', (s) => {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+      });
+      server = srv;
+      return new Promise((resolve, reject) => {
+        const onError = (err: Error) => {
+          server = undefined;
+          reject(new Error(`status endpoint cannot listen on ${host}:${port}: ${err.message}`));
+        };
+        srv.once('error', onError);
+        srv.listen(port, host, () => {
+          srv.off('error', onError);
+          srv.on('error', (err) => log.error('status server error', { error: err.message }));
+          const addr = srv.address() as AddressInfo;
+          log.info('status endpoint listening', { host: addr.address, port: addr.port });
+          resolve({ host: addr.address, port: addr.port });
+        });
+      });
+    },
+    stop() {
+      const srv = server;
+      server = undefined;
+      if (!srv) return Promise.resolve();
+      return new Promise((resolve) => {
+        srv.close(() => resolve());
+        // Keep-alive connections would hold close() open until they time out.
+        for (const s of sockets) s.destroy();
+        sockets.clear();
+      });
+    },
+  };
+}
