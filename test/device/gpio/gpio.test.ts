@@ -1,0 +1,99 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { gpioConfigSchema } from '../../../device/gpio/config.ts';
+import { createGpio } from '../../../device/gpio/create.ts';
+import { OnoffGpio, type OnoffClass, type OnoffPin } from '../../../device/gpio/onoff.ts';
+import { SimulatedGpio } from '../../../device/gpio/simulated.ts';
+import type { Level } from '../../../device/gpio/types.ts';
+
+beforeEach(() => vi.useFakeTimers({ now: 1_000_000 }));
+afterEach(() => vi.useRealTimers());
+
+describe('SimulatedGpio', () => {
+  it('debounces a bouncing input into one event with the settled level', () => {
+    const gpio = new SimulatedGpio(undefined, { 5: 1 });
+    const pin = gpio.input(5, { debounceMs: 30 });
+    const events: [Level, number][] = [];
+    pin.onChange((l, ts) => events.push([l, ts]));
+    for (const l of [0, 1, 0, 1, 0] as Level[]) {
+      gpio.setInput(5, l);
+      vi.advanceTimersByTime(5);
+    }
+    expect(events).toEqual([]);
+    vi.advanceTimersByTime(30);
+    expect(events).toEqual([[0, 1_000_000 + 5 * 4 + 30]]);
+    expect(pin.read()).toBe(0);
+  });
+
+  it('ignores a glitch that returns to the old level', () => {
+    const gpio = new SimulatedGpio();
+    const pin = gpio.input(6, { debounceMs: 20 });
+    const fn = vi.fn();
+    pin.onChange(fn);
+    gpio.setInput(6, 1);
+    vi.advanceTimersByTime(3);
+    gpio.setInput(6, 0);
+    vi.advanceTimersByTime(100);
+    expect(fn).not.toHaveBeenCalled();
+  });
+
+  it('records output levels with timestamps and refuses pin reuse', () => {
+    const gpio = new SimulatedGpio();
+    const out = gpio.output(17, 0);
+    vi.advanceTimersByTime(10);
+    out.write(1);
+    out.write(1);
+    vi.advanceTimersByTime(5);
+    out.write(0);
+    expect(gpio.outputHistory(17)).toEqual([
+      { level: 0, ts: 1_000_000 },
+      { level: 1, ts: 1_000_010 },
+      { level: 0, ts: 1_000_015 },
+    ]);
+    expect(() => gpio.input(17, { debounceMs: 0 })).toThrow(/already an output/);
+  });
+});
+
+function fakeOnoff(accessible = true) {
+  const pins: { gpio: number; args: unknown[]; value: Level; watchers: ((e: null, v: Level) => void)[]; unexported: boolean; writes: Level[] }[] = [];
+  const Cls = class implements OnoffPin {
+    rec;
+    constructor(gpio: number, direction: string, edge?: string, options?: object) {
+      this.rec = { gpio, args: [direction, edge, options], value: (direction === 'high' ? 1 : 0) as Level, watchers: [] as never[], unexported: false, writes: [] as Level[] };
+      pins.push(this.rec);
+    }
+    readSync() { return this.rec.value; }
+    writeSync(v: Level) { this.rec.value = v; this.rec.writes.push(v); }
+    watch(cb: (e: null, v: Level) => void) { this.rec.watchers.push(cb); }
+    unwatchAll() { this.rec.watchers = []; }
+    unexport() { this.rec.unexported = true; }
+    static accessible = accessible;
+  };
+  return { Cls: Cls as unknown as OnoffClass, pins };
+}
+
+describe('OnoffGpio', () => {
+  it('fails clearly where sysfs GPIO is not accessible', () => {
+    const { Cls } = fakeOnoff(false);
+    expect(() => new OnoffGpio(gpioConfigSchema.parse({ type: 'onoff' }), { onoff: Cls })).toThrow(/GPIO is not accessible.*simulated/);
+    // On this build machine the real package reports no sysfs GPIO either.
+    expect(() => createGpio(gpioConfigSchema.parse({ type: 'onoff' }))).toThrow(/not accessible/);
+  });
+
+  it('opens outputs glitch-free at their initial level, offsets sysfs numbers, passes debounce, unexports on close', async () => {
+    const { Cls, pins } = fakeOnoff();
+    const gpio = new OnoffGpio(gpioConfigSchema.parse({ type: 'onoff', sysfsBase: 512 }), { onoff: Cls });
+    const relay = gpio.output(17, 1);
+    const contact = gpio.input(27, { debounceMs: 40 });
+    expect(pins[0]).toMatchObject({ gpio: 529, args: ['high', undefined, undefined] });
+    expect(pins[1]).toMatchObject({ gpio: 539, args: ['in', 'both', { debounceTimeout: 40 }] });
+    relay.write(0);
+    expect(pins[0].writes).toEqual([0]);
+    const seen: Level[] = [];
+    contact.onChange((l) => seen.push(l));
+    for (const v of [1, 1, 0] as Level[]) pins[1].watchers[0](null, v);
+    expect(seen).toEqual([1, 0]);
+    await gpio.close();
+    expect(pins.map((p) => p.unexported)).toEqual([true, true]);
+    expect(pins[1].watchers).toHaveLength(0);
+  });
+});
