@@ -54,11 +54,12 @@ describe('SimulatedGpio', () => {
 });
 
 function fakeOnoff(accessible = true) {
-  const pins: { gpio: number; args: unknown[]; value: Level; watchers: ((e: null, v: Level) => void)[]; unexported: boolean; writes: Level[] }[] = [];
+  type Rec = { gpio: number; args: unknown[]; value: Level; watchers: ((e: null, v: Level) => void)[]; unexported: boolean; writes: Level[] };
+  const pins: Rec[] = [];
   const Cls = class implements OnoffPin {
-    rec;
+    rec: Rec;
     constructor(gpio: number, direction: string, edge?: string, options?: object) {
-      this.rec = { gpio, args: [direction, edge, options], value: (direction === 'high' ? 1 : 0) as Level, watchers: [] as never[], unexported: false, writes: [] as Level[] };
+      this.rec = { gpio, args: [direction, edge, options], value: direction === 'high' ? 1 : 0, watchers: [], unexported: false, writes: [] };
       pins.push(this.rec);
     }
     readSync() { return this.rec.value; }
