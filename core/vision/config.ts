@@ -4,6 +4,7 @@ import { z } from 'zod';
 export const precisionSchema = z.enum(['fp32', 'int8']);
 
 export const visionConfigSchema = z.strictObject({
+  decodeMaxSide: z.number().int().min(0).default(1920).describe('Photos larger than this (longer side, px) are downscaled at decode; 0 = never.'),
   modelDir: z.string().default('models').describe('Folder holding the ONNX models (fetched by npm install).'),
   executionProviders: z
     .array(z.enum(['cpu', 'cuda', 'tensorrt', 'xnnpack', 'webgpu']))
@@ -49,6 +50,8 @@ export const visionConfigSchema = z.strictObject({
     .strictObject({
       threshold: z.number().min(0).max(1).default(0.5).describe('Live probability at or above which a face counts as live.'),
       cropScale: z.number().min(1).default(2.7).describe('Liveness crop side as a multiple of the face box.'),
+      channelOrder: z.enum(['rgb', 'bgr']).default('bgr').describe('Channel order the liveness model expects (measured: see eval --spoof).'),
+      liveClass: z.number().int().min(0).max(2).default(0).describe('Output class of the liveness model that means "live".'),
     })
     .prefault({})
     .describe('Passive liveness.'),
