@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+export const storeConfigSchema = z.strictObject({
+  dir: z.string().default('data').describe('Folder holding the settings file, the database and (by default) the template key.'),
+  settingsFile: z.string().default('settings.json').describe('Small documents (device settings, sync cursor), relative to dir.'),
+  databaseFile: z.string().default('portier.db').describe('SQLite database (audit outbox, persons, encrypted templates), relative to dir.'),
+  onCorrupt: z
+    .enum(['quarantine', 'refuse'])
+    .default('quarantine')
+    .describe('A corrupt database at open: move it aside as <name>.corrupt-<ts> and start fresh, or refuse to start.'),
+  integrityCheck: z.boolean().default(true).describe('Run PRAGMA quick_check at open (reads the whole file once).'),
+  templateKey: z
+    .strictObject({
+      type: z.enum(['file', 'env']).default('file').describe('Where the 32-byte AES-256-GCM template key comes from.'),
+      file: z.string().default('template.key').describe('Key file (base64, hex or 32 raw bytes), mode 0600; relative to dir.'),
+      env: z.string().default('PORTIER_TEMPLATE_KEY').describe('Environment variable holding the key as base64 or hex.'),
+    })
+    .prefault({})
+    .describe('Encryption key for templates at rest.'),
+  storeFaceImages: z.boolean().default(false).describe('Keep face images next to templates. Off: only embeddings are stored.'),
+});
+
+export type StoreConfig = z.output<typeof storeConfigSchema>;
+export const defaultStoreConfig = (): StoreConfig => storeConfigSchema.parse({});

@@ -1,0 +1,60 @@
+/**
+ * The device store: settings (lowdb), and one SQLite database holding the audit outbox, persons
+ * and encrypted templates. `openStore` returns everything the daemon wires in; `close` releases it.
+ */
+import { mkdirSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type Database from 'better-sqlite3';
+import type { Low } from 'lowdb';
+import { type StoreConfig, storeConfigSchema } from './config.ts';
+import { loadKeyEnv, loadKeyFile } from './crypto.ts';
+import { Outbox } from './outbox.ts';
+import { PersonStore } from './persons.ts';
+import { type DeviceSettings, openSettings } from './settings.ts';
+import { openDatabase } from './sqlite.ts';
+import { type TemplateSink, TemplateStore } from './templates.ts';
+
+export interface DeviceStore {
+  readonly config: StoreConfig;
+  readonly db: Database.Database;
+  readonly outbox: Outbox;
+  readonly persons: PersonStore;
+  readonly templates: TemplateStore;
+  readonly settings: Low<DeviceSettings>;
+  /** Delete a person and their templates in one transaction. */
+  removePerson(id: string): boolean;
+  /** Decrypt all templates into the gallery. */
+  loadGallery(gallery: TemplateSink): { loaded: number; rejected: number };
+  close(): void;
+}
+
+export interface StoreDeps {
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function openStore(config: Partial<StoreConfig> = {}, deps: StoreDeps = {}): Promise<DeviceStore> {
+  const cfg = storeConfigSchema.parse(config);
+  const at = (f: string) => (isAbsolute(f) ? f : join(cfg.dir, f));
+  mkdirSync(cfg.dir, { recursive: true, mode: 0o700 });
+  // Key first: a missing or exposed key must stop start-up before anything is opened.
+  const key = cfg.templateKey.type === 'file' ? loadKeyFile(at(cfg.templateKey.file)) : loadKeyEnv(cfg.templateKey.env, deps.env ?? process.env);
+  const settings = await openSettings<DeviceSettings>(at(cfg.settingsFile));
+  const db = openDatabase(at(cfg.databaseFile), { onCorrupt: cfg.onCorrupt, integrityCheck: cfg.integrityCheck });
+  const persons = new PersonStore(db);
+  const templates = new TemplateStore(db, key);
+  const removeTx = db.transaction((id: string) => {
+    const t = templates.removePerson(id);
+    return persons.remove(id) || t > 0;
+  });
+  return {
+    config: cfg,
+    db,
+    outbox: new Outbox(db),
+    persons,
+    templates,
+    settings,
+    removePerson: (id) => removeTx(id),
+    loadGallery: (g) => templates.loadInto(g),
+    close: () => db.close(),
+  };
+}
