@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const unitDir = fileURLToPath(new URL('../../../systemd/', import.meta.url));
+const units = ['portier-device.service', 'portier-gateway.service'];
+
+/** key -> values of one section, ignoring comments. */
+function section(file: string, name: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let current = '';
+  for (const raw of readFileSync(join(unitDir, file), 'utf8').split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const m = /^\[(.+)\]$/.exec(line);
+    if (m) {
+      current = m[1];
+      continue;
+    }
+    if (current !== name) continue;
+    const eq = line.indexOf('=');
+    const key = line.slice(0, eq);
+    out.set(key, [...(out.get(key) ?? []), line.slice(eq + 1)]);
+  }
+  return out;
+}
+
+describe('systemd unit files', () => {
+  it('device unit: notify + watchdog + restart, dedicated user in gpio/video, hardened with a writable data dir', () => {
+    const s = section('portier-device.service', 'Service');
+    const one = (k: string) => s.get(k)?.at(-1);
+    expect(one('Type')).toBe('notify');
+    expect(one('NotifyAccess')).toBe('all'); // required by the systemd-notify transport
+    expect(one('WatchdogSec')).toMatch(/^\d+s$/);
+    expect(one('Restart')).toBe('on-failure');
+    expect(one('KillSignal')).toBe('SIGTERM');
+    expect(one('TimeoutStopSec')).toMatch(/^\d+s$/);
+    expect(one('User')).toBe('portier');
+    expect(one('SupplementaryGroups')!.split(/\s+/).sort()).toEqual(['gpio', 'video']);
+    expect(one('NoNewPrivileges')).toBe('yes');
+    expect(one('ProtectSystem')).toBe('strict');
+    expect(one('ReadWritePaths')).toBe('/var/lib/portier');
+    expect(s.get('Environment')).toContain('PORTIER_DATA_DIR=/var/lib/portier');
+    // sysfs GPIO and camera device nodes must stay reachable
+    expect(s.has('PrivateDevices')).toBe(false);
+    expect(s.has('ProtectKernelTunables')).toBe(false);
+  });
+
+  it('gateway unit: restartable, own user and data dir, no device access', () => {
+    const s = section('portier-gateway.service', 'Service');
+    const one = (k: string) => s.get(k)?.at(-1);
+    expect(one('Restart')).toBe('on-failure');
+    expect(one('User')).toBe('portier-gateway');
+    expect(one('ProtectSystem')).toBe('strict');
+    expect(one('ReadWritePaths')).toBe('/var/lib/portier-gateway');
+    expect(one('PrivateDevices')).toBe('yes');
+  });
+
+  const haveAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
+  if (!haveAnalyze) console.log('skipping systemd-analyze verify: systemd-analyze not installed');
+  it.skipIf(!haveAnalyze)('systemd-analyze verify reports nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ptr-units-'));
+    try {
+      // verify checks that ExecStart's binary exists; point it at this machine's node
+      for (const u of units) writeFileSync(join(dir, u), readFileSync(join(unitDir, u), 'utf8').replaceAll('/usr/bin/node', process.execPath));
+      const r = spawnSync('systemd-analyze', ['verify', '--man=no', ...units.map((u) => join(dir, u))], { encoding: 'utf8' });
+      // verify prints unknown keys and unparsable values but still exits 0, so its output must be empty
+      expect(r.stderr.trim() + r.stdout.trim()).toBe('');
+      expect(r.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
