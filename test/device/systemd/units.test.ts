@@ -43,7 +43,7 @@ describe('systemd unit files', () => {
     expect(one('NoNewPrivileges')).toBe('yes');
     expect(one('ProtectSystem')).toBe('strict');
     expect(one('ReadWritePaths')).toBe('/var/lib/portier');
-    expect(s.get('Environment')).toContain('PORTIER_DATA_DIR=/var/lib/portier');
+    expect(one('StateDirectory')).toBe('portier');
     // sysfs GPIO and camera device nodes must stay reachable
     expect(s.has('PrivateDevices')).toBe(false);
     expect(s.has('ProtectKernelTunables')).toBe(false);
