@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -142,6 +142,22 @@ describe('corrupt database at open', () => {
     }
     expect(readdirSync(dir)).toContain('portier.db.corrupt-1234');
     expect(logs.some((r) => r.level === 'error' && /corrupt/.test(r.msg) && r.fields?.movedTo)).toBe(true);
+  });
+
+  it('detects damaged pages inside a valid file (quick_check) and quarantines it', () => {
+    let { db, outbox } = openOutbox();
+    db.transaction(() => {
+      for (let i = 0; i < 500; i++) outbox.append({ kind: 'e', body: { i, pad: 'z'.repeat(300) } });
+    })();
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    const bytes = readFileSync(file);
+    bytes.fill(0x77, 4096 * 3, 4096 * 6); // scribble over pages 4-6, header intact
+    writeFileSync(file, bytes);
+    ({ db, outbox } = openOutbox());
+    expect(outbox.count()).toBe(0);
+    db.close();
+    expect(readdirSync(dir).some((f) => f.startsWith('portier.db.corrupt-'))).toBe(true);
   });
 
   it('refuses with StoreCorruptError when configured, leaving the file in place', () => {
