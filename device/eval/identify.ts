@@ -1,0 +1,247 @@
+/**
+ * `eval --identify`: open-set 1:N identification through the device gallery.
+ * Every person with 2+ images is enrolled with their first image (numeric order) and probed with
+ * the rest; people with a single image play unknown visitors. The metric functions are pure; the
+ * I/O (reading the manifest, embedding, the gallery) sits in the last section of the file.
+ */
+import { basename, dirname, resolve } from 'node:path';
+import { readTsv } from '../../core/eval/dataset.ts';
+import { embedImages, type EmbeddedImage } from '../../core/eval/pairs.ts';
+import type { VisionEngine } from '../../core/vision/engine.ts';
+import type { GalleryConfig } from '../gallery/config.ts';
+import { Gallery } from '../gallery/gallery.ts';
+
+export interface ManifestRow {
+  path: string;
+  identity: string;
+}
+
+/** Image order inside a person: natural order of the file name, so 2.jpg comes before 10.jpg. */
+export function compareImagePaths(a: string, b: string): number {
+  return basename(a).localeCompare(basename(b), 'en', { numeric: true }) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+export interface OpenSetSplit {
+  /** Gallery people (2+ images), each with their images in enrolment order. */
+  people: Map<string, string[]>;
+  /** Images of people with a single image: the unknown visitors. */
+  unknown: ManifestRow[];
+}
+
+export function splitOpenSet(rows: ManifestRow[]): OpenSetSplit {
+  const byPerson = new Map<string, string[]>();
+  const seen = new Set<string>();
+  for (const r of rows) {
+    if (!r.path || !r.identity) throw new Error(`manifest row needs path and identity: ${JSON.stringify(r)}`);
+    if (seen.has(r.path)) throw new Error(`manifest lists ${r.path} twice`);
+    seen.add(r.path);
+    const list = byPerson.get(r.identity) ?? [];
+    list.push(r.path);
+    byPerson.set(r.identity, list);
+  }
+  const people = new Map<string, string[]>();
+  const unknown: ManifestRow[] = [];
+  for (const [identity, paths] of byPerson) {
+    if (paths.length >= 2) people.set(identity, [...paths].sort(compareImagePaths));
+    else unknown.push({ path: paths[0], identity });
+  }
+  return { people, unknown };
+}
+
+/**
+ * The enrolment image: the first one, unless no face is found in it; then the next usable one,
+ * as an enrolment desk would ask for another photo rather than store a faceless template.
+ */
+export function chooseEnrolment(paths: string[], usable: (path: string) => boolean): { enrol: string | null; fallback: boolean } {
+  const i = paths.findIndex(usable);
+  return { enrol: i < 0 ? null : paths[i], fallback: i > 0 };
+}
+
+/** What the gallery answered for one probe; top null = no face (or unreadable), so no search. */
+export interface ProbeResult {
+  identity: string;
+  top: { personId: string; score: number } | null;
+}
+
+export interface FpirThreshold {
+  fpir: number;
+  /** A probe matches when its top-1 score >= threshold. */
+  threshold: number;
+  /** floor(fpir * unknown probes): how many unknown visitors may be let through. */
+  allowed: number;
+  false_positives: number;
+  achieved_fpir: number;
+}
+
+/** Smallest double above x, so ">= threshold" excludes x itself. */
+function nextUp(x: number): number {
+  if (Number.isNaN(x) || x === Infinity) return x;
+  if (x === 0) return Number.MIN_VALUE;
+  const buf = new DataView(new ArrayBuffer(8));
+  buf.setFloat64(0, x);
+  const bits = buf.getBigUint64(0);
+  buf.setBigUint64(0, x > 0 ? bits + 1n : bits - 1n);
+  return buf.getFloat64(0);
+}
+
+/**
+ * The lowest threshold whose false-positive identification rate is at most `fpir`. Unknown probes
+ * without a face stay in the denominator: the door rejects them, which is the right answer.
+ * Tied scores share a fate, so a tie straddling the limit is rejected whole (FPIR stays under).
+ */
+export function thresholdAtFpir(unknown: ProbeResult[], fpir: number): FpirThreshold {
+  if (!unknown.length) throw new Error('FPIR needs at least one unknown probe (a person with a single image)');
+  if (!(fpir >= 0 && fpir <= 1)) throw new Error(`FPIR must be within [0, 1], got ${fpir}`);
+  const scores = unknown.flatMap((p) => (p.top ? [p.top.score] : [])).sort((a, b) => b - a);
+  const allowed = Math.floor(fpir * unknown.length + 1e-9);
+  // Cosine never drops below -1, so -1 lets every probe with a face through.
+  const threshold = allowed >= scores.length ? -1 : nextUp(scores[allowed]);
+  const fp = scores.filter((s) => s >= threshold).length;
+  return { fpir, threshold, allowed, false_positives: fp, achieved_fpir: fp / unknown.length };
+}
+
+/** Correct identifications at `threshold`: right person on top and score >= threshold; no face fails. */
+export function tpirAt(mated: ProbeResult[], threshold: number): number {
+  if (!mated.length) return 0;
+  return mated.filter((p) => p.top !== null && p.top.personId === p.identity && p.top.score >= threshold).length / mated.length;
+}
+
+export function fpirAt(unknown: ProbeResult[], threshold: number): number {
+  if (!unknown.length) return 0;
+  return unknown.filter((p) => p.top !== null && p.top.score >= threshold).length / unknown.length;
+}
+
+/** Closed-set rank-1: right person on top whatever the score; no face fails. */
+export function rank1(mated: ProbeResult[]): number {
+  if (!mated.length) return 0;
+  return mated.filter((p) => p.top?.personId === p.identity).length / mated.length;
+}
+
+export interface IdentifyReport {
+  enrolled: number;
+  /** People whose first image had no face and who were enrolled from a later one. */
+  enrol_fallback: number;
+  /** People none of whose images gave a face: not enrolled, their probes all fail. */
+  not_enrolled: number;
+  probes: number;
+  unknown_probes: number;
+  no_face: { enrolment: number; probes: number; unknown: number };
+  decode_errors: number;
+  tpir_at_fpir_1e2: number;
+  threshold_fpir_1e2: number;
+  tpir_at_fpir_1e3: number;
+  threshold_fpir_1e3: number;
+  operating_points: (FpirThreshold & { tpir: number })[];
+  rank1: number;
+  configured_threshold: number;
+  tpir_at_configured: number;
+  fpir_at_configured: number;
+}
+
+export interface Scored {
+  mated: ProbeResult[];
+  unknown: ProbeResult[];
+}
+
+export function summarize(scored: Scored, counts: Pick<IdentifyReport, 'enrolled' | 'enrol_fallback' | 'not_enrolled' | 'no_face' | 'decode_errors'>, configuredThreshold: number): IdentifyReport {
+  const points = [1e-2, 1e-3].map((f) => {
+    const t = thresholdAtFpir(scored.unknown, f);
+    return { ...t, tpir: tpirAt(scored.mated, t.threshold) };
+  });
+  return {
+    ...counts,
+    probes: scored.mated.length,
+    unknown_probes: scored.unknown.length,
+    tpir_at_fpir_1e2: points[0].tpir,
+    threshold_fpir_1e2: points[0].threshold,
+    tpir_at_fpir_1e3: points[1].tpir,
+    threshold_fpir_1e3: points[1].threshold,
+    operating_points: points,
+    rank1: rank1(scored.mated),
+    configured_threshold: configuredThreshold,
+    tpir_at_configured: tpirAt(scored.mated, configuredThreshold),
+    fpir_at_configured: fpirAt(scored.unknown, configuredThreshold),
+  };
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+
+export function formatIdentifyReport(r: IdentifyReport): string {
+  const lines = [
+    `enrolled ${r.enrolled} people (${r.enrol_fallback} from a later image: no face in the first; ${r.not_enrolled} with no usable image)`,
+    `probes ${r.probes} of enrolled people, ${r.unknown_probes} unknown visitors`,
+    `no face: ${r.no_face.enrolment} enrolment images, ${r.no_face.probes} probes, ${r.no_face.unknown} unknown; decode errors ${r.decode_errors}`,
+  ];
+  for (const p of r.operating_points) {
+    lines.push(
+      `TPIR@FPIR=${p.fpir} ${pct(p.tpir)} at threshold ${p.threshold.toFixed(4)} (unknown let through ${p.false_positives}/${r.unknown_probes}, allowed ${p.allowed})`,
+    );
+  }
+  lines.push(`rank-1 closed-set accuracy ${pct(r.rank1)}`);
+  lines.push(`at configured match.threshold ${r.configured_threshold}: TPIR ${pct(r.tpir_at_configured)}, FPIR ${pct(r.fpir_at_configured)}`);
+  return lines.join('\n');
+}
+
+// ---- I/O: manifest, gallery, engine ----
+
+/** Manifest TSV (path identity ...); paths are resolved against the manifest's folder. */
+export function readManifest(file: string): ManifestRow[] {
+  const base = dirname(resolve(file));
+  return readTsv(file).map((r, i) => {
+    if (!r.path || !r.identity) throw new Error(`${file}: data row ${i + 1} lacks path or identity`);
+    return { path: resolve(base, r.path), identity: r.identity };
+  });
+}
+
+/** Enrol and search through a real Gallery, given embeddings already computed for every path. */
+export async function runIdentification(
+  rows: ManifestRow[],
+  embeddings: Map<string, EmbeddedImage>,
+  configuredThreshold: number,
+  galleryConfig: Partial<GalleryConfig> = {},
+): Promise<IdentifyReport> {
+  const { people, unknown } = splitOpenSet(rows);
+  const emb = (p: string) => embeddings.get(p)?.embedding;
+  const noFaceIn = (paths: string[]) => paths.filter((p) => embeddings.get(p)?.error === 'no_face').length;
+  const gallery = new Gallery(galleryConfig);
+  try {
+    const probes: { identity: string; paths: string[] }[] = [];
+    const noFace = { enrolment: 0, probes: 0, unknown: noFaceIn(unknown.map((u) => u.path)) };
+    let fallback = 0;
+    let notEnrolled = 0;
+    for (const [identity, paths] of people) {
+      const { enrol, fallback: fb } = chooseEnrolment(paths, (p) => emb(p) !== undefined);
+      if (enrol) gallery.addTemplate(identity, emb(enrol)!);
+      else notEnrolled++;
+      if (fb) fallback++;
+      noFace.enrolment += noFaceIn([paths[0]]);
+      // The first image stays the enrolment one even when unusable: it never becomes a probe.
+      const rest = paths.filter((p) => p !== paths[0] && p !== enrol);
+      noFace.probes += noFaceIn(rest);
+      probes.push({ identity, paths: rest });
+    }
+    // Search only once everyone is enrolled, so each probe faces the full gallery.
+    const mated = probes.flatMap(({ identity, paths }) => paths.map((p) => probe(gallery, identity, emb(p))));
+    const unknownResults = unknown.map((u) => probe(gallery, u.identity, emb(u.path)));
+    const decodeErrors = rows.filter((r) => !emb(r.path) && embeddings.get(r.path)?.error !== 'no_face').length;
+    return summarize(
+      { mated, unknown: unknownResults },
+      { enrolled: gallery.personCount, enrol_fallback: fallback, not_enrolled: notEnrolled, no_face: noFace, decode_errors: decodeErrors },
+      configuredThreshold,
+    );
+  } finally {
+    await gallery.close();
+  }
+}
+
+function probe(gallery: Gallery, identity: string, embedding: Float32Array | undefined): ProbeResult {
+  if (!embedding) return { identity, top: null };
+  const hit = gallery.search(embedding, 1);
+  return { identity, top: hit ? { personId: hit.personId, score: hit.score } : null };
+}
+
+export async function evalIdentify(engine: VisionEngine, manifestFile: string, galleryConfig: Partial<GalleryConfig> = {}): Promise<IdentifyReport> {
+  const rows = readManifest(manifestFile);
+  const embeddings = await embedImages(engine, rows.map((r) => r.path));
+  return runIdentification(rows, embeddings, engine.config.match.threshold, galleryConfig);
+}
