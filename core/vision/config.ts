@@ -42,7 +42,7 @@ export const visionConfigSchema = z.strictObject({
     .describe('Quality gates; a rejected face carries the reasons.'),
   match: z
     .strictObject({
-      threshold: z.number().min(-1).max(1).default(0.3).describe('Cosine similarity at or above which two faces are the same person.'),
+      threshold: z.number().min(-1).max(1).default(0.36).describe('Cosine similarity at or above which two faces are the same person (0.36 = FAR 1e-3 on LFW, see npm run eval).'),
     })
     .prefault({})
     .describe('Face matching.'),

@@ -1,0 +1,181 @@
+/**
+ * Wires the device together in one place: every module gets its dependencies as one object,
+ * starts in order, and stops in reverse so the door is in its safe state before anything else
+ * goes away.
+ */
+import { EventEmitter } from 'node:events';
+import { createLogger } from '../core/log/logger.ts';
+import { VisionEngine } from '../core/vision/engine.ts';
+import { createCamera } from './camera/create.ts';
+import type { Camera } from './camera/types.ts';
+import type { DeviceConfig } from './config.ts';
+import { Door, type DoorEvent } from './door/door.ts';
+import { idleInputs } from './door/simulate.ts';
+import { Gallery } from './gallery/gallery.ts';
+import { createGpio } from './gpio/create.ts';
+import { SimulatedGpio } from './gpio/simulated.ts';
+import type { Gpio } from './gpio/types.ts';
+import { createStatusServer, type DeviceStateSnapshot, type StatusServer } from './http/server.ts';
+import { createDeviceMetrics, type DeviceMetrics } from './metrics/device-metrics.ts';
+import { accessGroupSchema, type AccessGroup, type AccessSubject } from './policy/profile.ts';
+import { RecognitionLoop, type DecisionEvent } from './recognition/loop.ts';
+import { openStore, type DeviceStore } from './store/store.ts';
+import { createSystemdNotifier, type SystemdNotifier } from './systemd/notifier.ts';
+
+const log = createLogger('device');
+
+export interface DeviceOverrides {
+  camera?: Camera;
+  gpio?: Gpio;
+  engine?: VisionEngine;
+  env?: NodeJS.ProcessEnv;
+  now?: () => number;
+}
+
+export interface Device extends EventEmitter {
+  config: DeviceConfig;
+  engine: VisionEngine;
+  store: DeviceStore;
+  gallery: Gallery;
+  gpio: Gpio;
+  door: Door;
+  camera: Camera;
+  loop: RecognitionLoop;
+  metrics: DeviceMetrics;
+  http?: { host: string; port: number };
+  state(): DeviceStateSnapshot;
+  stop(): Promise<void>;
+}
+
+export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {}): Promise<Device> {
+  const notifier: SystemdNotifier = createSystemdNotifier({ config: config.systemd, env: o.env });
+  const now = o.now ?? Date.now;
+  const events = new EventEmitter();
+  const store = await openStore(config.store, { env: o.env });
+  const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
+  try {
+    const engine = o.engine ?? (await VisionEngine.create(config.vision));
+    if (!o.engine) cleanup.push(() => engine.close());
+    const gallery = new Gallery(config.gallery);
+    cleanup.push(() => gallery.close());
+    const { loaded, rejected } = store.loadGallery(gallery);
+    log.info('gallery loaded', { templates: loaded, rejected, people: gallery.personCount, kernel: gallery.kernel });
+
+    const metrics = createDeviceMetrics({ config: config.metrics, outboxDepth: () => store.outbox.count(), gallerySize: () => gallery.personCount });
+    const audit = (kind: string, body: Record<string, unknown>) => store.outbox.append({ kind, body: { device: config.deviceId, ...body } });
+
+    // A simulated board starts with the door closed and the exit button released.
+    const gpio = o.gpio ?? (config.gpio.type === 'simulated' ? new SimulatedGpio(undefined, idleInputs(config.door)) : createGpio(config.gpio));
+    // The exit button (and any unlock without its own hook) is recorded before the relay moves.
+    const door = new Door(config.door, { gpio, beforeRelease: async (reason) => void audit('door', { type: 'release', reason, door: config.recognition.door }) });
+    door.on('event', (ev: DoorEvent) => {
+      try {
+        audit('door', { ...ev, door: config.recognition.door });
+      } catch (err) {
+        log.error('door event could not be recorded', { type: ev.type, error: (err as Error).message });
+      }
+      if (ev.type === 'unlocked' || ev.type === 'relocked') metrics.setDoorState(config.recognition.door, ev.type === 'unlocked' ? 'unlocked' : 'locked');
+      events.emit('door', ev);
+    });
+    await door.start();
+    cleanup.push(() => door.stop());
+    metrics.setDoorState(config.recognition.door, 'locked');
+
+    let lastDecision: DecisionEvent | null = null;
+    let lastTickAt: number | null = null;
+    const person = (id: string): AccessSubject | undefined => {
+      const p = store.persons.get(id);
+      if (!p) return undefined;
+      return { id: p.id, active: p.active, validFrom: p.validFrom, validUntil: p.validUntil, groups: p.groups, schedules: p.schedules as AccessSubject['schedules'] };
+    };
+    const groups = (): Record<string, AccessGroup> => {
+      const raw = (store.settings.data.values.groups ?? {}) as Record<string, unknown>;
+      const out: Record<string, AccessGroup> = {};
+      for (const [id, g] of Object.entries(raw)) {
+        const parsed = accessGroupSchema.safeParse({ id, ...(g as object) });
+        if (parsed.success) out[id] = parsed.data;
+        else log.warn('ignoring invalid access group', { id });
+      }
+      return out;
+    };
+
+    const camera = o.camera ?? createCamera(config.camera);
+    const loop = new RecognitionLoop({
+      camera,
+      engine,
+      gallery,
+      config: config.recognition,
+      policy: config.policy,
+      person,
+      groups,
+      metrics,
+      now,
+      act: async (d) => {
+        const record = () => void audit('decision', { ...d });
+        if (d.granted) await door.unlock(`granted:${d.personId}`, { beforeRelease: async () => record() });
+        else record();
+      },
+      onTick: () => {
+        lastTickAt = now();
+        notifier.watchdog();
+      },
+    });
+    loop.on('decision', (d: DecisionEvent) => {
+      lastDecision = d;
+      events.emit('decision', d);
+    });
+    await camera.start();
+    cleanup.push(() => camera.stop());
+    loop.start();
+    cleanup.push(() => loop.stop());
+
+    const cameraHealth = () => (camera.status === 'streaming' ? 'up' : camera.status === 'starting' || camera.status === 'restarting' ? 'starting' : 'down');
+    const state = (): DeviceStateSnapshot => ({
+      door: { state: door.state.locked ? 'locked' : 'unlocked', open: door.state.open, alarms: { heldOpen: door.state.heldOpenAlarm, forcedOpen: door.state.forcedOpenAlarm } } as DeviceStateSnapshot['door'],
+      lastDecision: lastDecision && { at: new Date(lastDecision.ts).toISOString(), door: lastDecision.door, granted: lastDecision.granted, reason: lastDecision.reason, personId: lastDecision.personId },
+      camera: { status: cameraHealth(), lastFrameAt: lastTickAt ? new Date(lastTickAt).toISOString() : null },
+      gallerySize: gallery.personCount,
+      outboxDepth: store.outbox.count(),
+      cameraDriver: { kind: camera.kind, status: camera.status, ...camera.stats },
+    });
+    let http: StatusServer | undefined;
+    let address: { host: string; port: number } | undefined;
+    if (config.http.enabled) {
+      http = createStatusServer({
+        config: config.http,
+        state,
+        metrics: () => metrics.registry.render(),
+        health: () => ({ camera: cameraHealth(), lastTickAt }),
+      });
+      address = await http.start();
+      cleanup.push(() => http!.stop());
+    }
+    await notifier.ready(`door ${config.recognition.door}: ${gallery.personCount} people enrolled`);
+
+    let stopping: Promise<void> | undefined;
+    const device = Object.assign(events, {
+      config, engine, store, gallery, gpio, door, camera, loop, metrics, http: address, state,
+      stop: () =>
+        (stopping ??= (async () => {
+          await notifier.stopping();
+          await runCleanup(cleanup);
+          await notifier.flush();
+        })()),
+    });
+    return device as Device;
+  } catch (err) {
+    await runCleanup(cleanup);
+    throw err;
+  }
+}
+
+/** Undo start-up in reverse order; one failing step must not keep the door from its safe state. */
+async function runCleanup(steps: (() => Promise<void> | void)[]): Promise<void> {
+  for (const step of steps.reverse()) {
+    try {
+      await step();
+    } catch (err) {
+      log.error('error while stopping', { error: (err as Error).message });
+    }
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The frame loop: newest frame -> faces -> tracks -> k-of-n vote -> policy -> durable audit
+ * event -> relay. One decision per track (one per approach). Corrupt frames are logged and
+ * skipped; the loop only stops when the camera closes or stop() is called.
+ */
+import { EventEmitter } from 'node:events';
+import { createLogger } from '../../core/log/logger.ts';
+import type { VisionEngine } from '../../core/vision/engine.ts';
+import { CameraClosedError, type Camera, type Frame } from '../camera/types.ts';
+import type { Gallery } from '../gallery/gallery.ts';
+import type { DeviceMetrics } from '../metrics/device-metrics.ts';
+import { decide, type Decision } from '../policy/decide.ts';
+import type { AccessGroup, AccessSubject } from '../policy/profile.ts';
+import type { PolicyConfig } from '../policy/config.ts';
+import type { RecognitionConfig } from './config.ts';
+import { FaceTracker, verdict, type FaceVote, type Track } from './tracker.ts';
+
+const log = createLogger('recognition');
+
+export interface DecisionEvent extends Decision {
+  door: string;
+  ts: number;
+  trackId: number;
+  score?: number;
+  margin?: number;
+  live: number;
+  /** Capture timestamp of the frame that completed the vote. */
+  frameTs: number;
+}
+
+export interface RecognitionDeps {
+  camera: Camera;
+  engine: VisionEngine;
+  gallery: Gallery;
+  config: RecognitionConfig;
+  policy: PolicyConfig;
+  /** Person record (access profile) by id; undefined when not (or no longer) enrolled. */
+  person: (id: string) => AccessSubject | undefined;
+  groups: () => Readonly<Record<string, AccessGroup | undefined>>;
+  /**
+   * Carry out a decision: make it durable, then (if granted) release the lock. Resolves when the
+   * relay has moved (or the refusal is recorded); rejects if the audit write failed.
+   */
+  act: (d: DecisionEvent) => Promise<void>;
+  metrics?: DeviceMetrics;
+  /** Called after every processed frame (systemd watchdog, health). */
+  onTick?: () => void;
+  now?: () => number;
+}
+
+export class RecognitionLoop extends EventEmitter {
+  private running = false;
+  private done: Promise<void> | undefined;
+  private abort = new AbortController();
+  private readonly tracker: FaceTracker;
+  private readonly now: () => number;
+  private lastDecodeWarn = 0;
+
+  constructor(private readonly deps: RecognitionDeps) {
+    super();
+    const c = deps.config;
+    this.tracker = new FaceTracker({ iou: c.trackIou, timeoutMs: c.trackTimeoutMs, voteWindow: c.voteWindow });
+    this.now = deps.now ?? Date.now;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.abort = new AbortController();
+    this.done = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.abort.abort();
+    await this.done;
+  }
+
+  /** Resolves when the loop has ended (camera closed or stopped). */
+  finished(): Promise<void> {
+    return this.done ?? Promise.resolve();
+  }
+
+  private async run(): Promise<void> {
+    const { camera, metrics } = this.deps;
+    while (this.running) {
+      let frame: Frame;
+      try {
+        frame = await camera.nextFrame({ signal: this.abort.signal });
+      } catch (err) {
+        if (err instanceof CameraClosedError || !this.running) break;
+        log.error('camera error', { error: (err as Error).message });
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      metrics?.framesCaptured.inc();
+      try {
+        await this.processFrame(frame);
+        metrics?.framesProcessed.inc();
+      } catch (err) {
+        metrics?.framesDropped.inc({ reason: 'error' });
+        log.error('frame processing failed', { seq: frame.seq, error: (err as Error).message });
+      }
+      metrics?.markFrame();
+      this.deps.onTick?.();
+    }
+    this.running = false;
+  }
+
+  /** Exposed for tests: run one frame through the pipeline. */
+  async processFrame(frame: Frame): Promise<void> {
+    const { engine, gallery, config, metrics } = this.deps;
+    let img;
+    try {
+      img = await engine.decode(frame.data);
+    } catch (err) {
+      metrics?.framesDropped.inc({ reason: 'corrupt' });
+      // A broken stream can produce many bad frames a second; one warning per 5 s is enough.
+      if (this.now() - this.lastDecodeWarn > 5000) {
+        this.lastDecodeWarn = this.now();
+        log.warn('corrupt frame skipped', { seq: frame.seq, error: (err as Error).message });
+      }
+      this.emit('corrupt', frame.seq);
+      return;
+    }
+    const analysis = await engine.analyze(img, { embed: 'passing', liveness: true });
+    metrics?.facesDetected.inc(undefined, analysis.faces.length);
+    const votes: FaceVote[] = analysis.faces.map((f) => {
+      const vote: FaceVote = { box: f.box, qualityReasons: f.quality.reasons, liveScore: f.liveness?.score };
+      if (!f.quality.ok || !f.embedding) return { ...vote, liveScore: undefined };
+      const hit = gallery.search(f.embedding);
+      if (hit && hit.score >= engine.config.match.threshold) {
+        return { ...vote, personId: hit.personId, score: hit.score, margin: gallery.personCount > 1 ? hit.margin : undefined };
+      }
+      return { ...vote, personId: null, score: hit?.score };
+    });
+    const now = this.now();
+    const tracks = this.tracker.update(votes, now);
+    this.emit('frame', { seq: frame.seq, faces: analysis.faces.length, tracks: tracks.length });
+    for (const t of tracks) await this.maybeDecide(t, frame, now);
+  }
+
+  private async maybeDecide(t: Track, frame: Frame, now: number): Promise<void> {
+    const { config, policy } = this.deps;
+    const v = verdict(t, config.votesNeeded, config.minLiveFrames);
+    if (v.kind === 'wait') return;
+    t.decided = true;
+    const liveOk = v.live >= this.deps.engine.config.liveness.threshold;
+    let decision: Decision;
+    if (v.kind === 'unknown') decision = { granted: false, reason: 'unknown' };
+    else {
+      const person = this.deps.person(v.personId);
+      decision = person
+        ? decide(person, { door: config.door, now: new Date(now), live: liveOk, matchScore: v.score, margin: v.margin, groups: this.deps.groups(), policy })
+        : { granted: false, reason: 'unknown', personId: v.personId };
+    }
+    const event: DecisionEvent = {
+      ...decision,
+      door: config.door,
+      ts: now,
+      trackId: t.id,
+      score: v.kind === 'person' ? round(v.score) : undefined,
+      margin: v.kind === 'person' && v.margin !== undefined ? round(v.margin) : undefined,
+      live: round(v.live),
+      frameTs: frame.ts,
+    };
+    try {
+      await this.deps.act(event);
+    } catch (err) {
+      log.error('decision could not be carried out; door stays locked', { reason: decision.reason, error: (err as Error).message });
+      this.emit('decision-failed', event, err);
+      return;
+    }
+    this.deps.metrics?.recordDecision(decision);
+    this.deps.metrics?.frameToDecision.observe(undefined, (this.now() - frame.ts) / 1000);
+    this.emit('decision', event);
+  }
+}
+
+const round = (v: number) => Math.round(v * 1e4) / 1e4;
