@@ -62,7 +62,7 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
     log.info('gallery loaded', { templates: loaded, rejected, people: gallery.personCount, kernel: gallery.kernel });
 
     const metrics = createDeviceMetrics({ config: config.metrics, outboxDepth: () => store.outbox.count(), gallerySize: () => gallery.personCount });
-    const audit = (kind: string, body: Record<string, unknown>) => store.outbox.append({ kind, body: { device: config.deviceId, ...body } });
+    const audit = (kind: string, body: Record<string, unknown>, id?: string) => store.outbox.append({ kind, id, body: { device: config.deviceId, ...body } });
 
     // A simulated board starts with the door closed and the exit button released.
     const gpio = o.gpio ?? (config.gpio.type === 'simulated' ? new SimulatedGpio(undefined, idleInputs(config.door)) : createGpio(config.gpio));
@@ -111,7 +111,7 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
       metrics,
       now,
       act: async (d) => {
-        const record = () => void audit('decision', { ...d });
+        const record = () => void audit('decision', { ...d }, d.id);
         if (d.granted) await door.unlock(`granted:${d.personId}`, { beforeRelease: async () => record() });
         else record();
       },

@@ -43,8 +43,8 @@ async function main(): Promise<void> {
 
 function formatDecision(d: DecisionEvent): string {
   const who = d.personId ?? 'unknown face';
-  const figures = [d.score !== undefined ? `score ${d.score}` : '', `live ${d.live}`, `${Date.now() - d.frameTs} ms after the frame`].filter(Boolean).join(', ');
-  return `${new Date(d.ts).toISOString()} ${d.granted ? 'GRANTED' : 'REFUSED'} ${who}${d.granted ? '' : ` (${d.reason})`}: ${figures}`;
+  const figures = [d.score !== undefined ? `score ${d.score}` : '', `live ${d.live}`, `${d.latencyMs} ms frame to ${d.granted ? 'relay' : 'record'}`].filter(Boolean).join(', ');
+  return `${new Date(d.ts).toISOString()} ${d.granted ? 'GRANTED' : 'REFUSED'} ${who}${d.granted ? '' : ` (${d.reason})`}: ${figures} [event ${d.id}]`;
 }
 
 /** Demo keys: r = exit button, o/c = open/close the door, q = quit. */

@@ -48,7 +48,7 @@ export const visionConfigSchema = z.strictObject({
     .describe('Face matching.'),
   liveness: z
     .strictObject({
-      threshold: z.number().min(0).max(1).default(0.5).describe('Live probability at or above which a face counts as live.'),
+      threshold: z.number().min(0).max(1).default(0.02).describe('Live probability at or above which a face (or, on the device, the mean over a track) counts as live; 0.02 separates live webcam frames from replays in ../shared/spoof (see npm run eval -- --spoof).'),
       cropScale: z.number().min(1).default(2.7).describe('Liveness crop side as a multiple of the face box.'),
       channelOrder: z.enum(['rgb', 'bgr']).default('bgr').describe('Channel order the liveness model expects (measured: see eval --spoof).'),
       liveClass: z.number().int().min(0).max(2).default(0).describe('Output class of the liveness model that means "live".'),

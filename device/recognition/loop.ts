@@ -3,6 +3,7 @@
  * event -> relay. One decision per track (one per approach). Corrupt frames are logged and
  * skipped; the loop only stops when the camera closes or stop() is called.
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createLogger } from '../../core/log/logger.ts';
 import type { VisionEngine } from '../../core/vision/engine.ts';
@@ -18,6 +19,8 @@ import { FaceTracker, verdict, type FaceVote, type Track } from './tracker.ts';
 const log = createLogger('recognition');
 
 export interface DecisionEvent extends Decision {
+  /** uuid of the audit event; the gateway de-duplicates on it. */
+  id: string;
   door: string;
   ts: number;
   trackId: number;
@@ -26,6 +29,8 @@ export interface DecisionEvent extends Decision {
   live: number;
   /** Capture timestamp of the frame that completed the vote. */
   frameTs: number;
+  /** Frame capture to relay moved (or refusal recorded); set on the emitted event only. */
+  latencyMs?: number;
 }
 
 export interface RecognitionDeps {
@@ -155,6 +160,7 @@ export class RecognitionLoop extends EventEmitter {
         : { granted: false, reason: 'unknown', personId: v.personId };
     }
     const event: DecisionEvent = {
+      id: randomUUID(),
       ...decision,
       door: config.door,
       ts: now,
@@ -171,9 +177,10 @@ export class RecognitionLoop extends EventEmitter {
       this.emit('decision-failed', event, err);
       return;
     }
+    const latencyMs = this.now() - frame.ts;
     this.deps.metrics?.recordDecision(decision);
-    this.deps.metrics?.frameToDecision.observe(undefined, (this.now() - frame.ts) / 1000);
-    this.emit('decision', event);
+    this.deps.metrics?.frameToDecision.observe(undefined, latencyMs / 1000);
+    this.emit('decision', { ...event, latencyMs });
   }
 }
 
