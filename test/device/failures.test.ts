@@ -1,0 +1,134 @@
+/**
+ * The device under bad conditions: corrupt frames, a camera process that keeps dying, a full
+ * disk under the outbox, a corrupt database. Each one: a clear log, no crash loop, door locked.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addLogSink, type LogRecord } from '../../core/log/logger.ts';
+import type { VisionEngine } from '../../core/vision/engine.ts';
+import { enrolPerson } from '../../device/enrol.ts';
+import type { SimulatedGpio } from '../../device/gpio/simulated.ts';
+import { fixture, hasModels, makeEngine, skipReason } from '../helpers.ts';
+import { ALL_WEEK, runDevice, tempDir, testConfig } from './harness.ts';
+
+const idleScenario = (dir: string) => {
+  const f = join(dir, 'idle.json');
+  writeFileSync(f, JSON.stringify([{ idle: 30 }]));
+  return { camera: { type: 'simulated' as const, simulated: { source: f, loop: false } } };
+};
+
+describe.skipIf(skipReason(hasModels, 'models/ missing'))('device failure modes', () => {
+  let engine: VisionEngine;
+  const cleanups: (() => void)[] = [];
+  const logs: LogRecord[] = [];
+  let unsink: () => void;
+  beforeAll(async () => {
+    engine = await makeEngine();
+    unsink = addLogSink((r) => logs.push(r));
+  });
+  afterAll(async () => {
+    unsink();
+    await engine?.close();
+    cleanups.forEach((c) => c());
+  });
+  const dir = () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    return t.dir;
+  };
+  const relayLevels = (d: { gpio: unknown; config: { door: { relay: { pin: number } } } }) =>
+    (d.gpio as SimulatedGpio).outputHistory(d.config.door.relay.pin).map((h) => h.level);
+
+  it('skips corrupt frames with one warning and keeps recognising', async () => {
+    const d = dir();
+    const device = await runDevice(testConfig(d, idleScenario(d)), engine);
+    const corrupt: number[] = [];
+    device.loop.on('corrupt', (seq: number) => corrupt.push(seq));
+    const good = readFileSync(fixture('grace_hopper.jpg'));
+    const frame = (data: Buffer, seq: number) => ({ data, format: 'jpeg' as const, ts: Date.now(), seq });
+    await device.loop.processFrame(frame(Buffer.from('not a jpeg at all'), 1));
+    await device.loop.processFrame(frame(good.subarray(0, 3000), 2));
+    const frames: number[] = [];
+    device.loop.on('frame', (f: { faces: number }) => frames.push(f.faces));
+    await device.loop.processFrame(frame(good, 3));
+    const state = device.door.state;
+    await device.stop();
+    expect(corrupt).toEqual([1, 2]);
+    expect(frames).toEqual([1]);
+    expect(logs.filter((l) => l.msg === 'corrupt frame skipped')).toHaveLength(1);
+    expect(state.locked).toBe(true);
+  });
+
+  it('restarts a dying camera process with backoff and stays locked', async () => {
+    const d = dir();
+    const cfg = testConfig(d, { camera: { type: 'libcamera', libcamera: { binary: '/bin/false' }, restart: { initialDelayMs: 100, maxDelayMs: 400 } } });
+    const device = await runDevice(cfg, engine);
+    await new Promise((r) => setTimeout(r, 1500));
+    const restarts = device.camera.stats.restarts;
+    const state = device.state();
+    await device.stop();
+    // 100 + 200 + 400 + 400 ms: a handful of restarts in 1.5 s, not a tight loop.
+    expect(restarts).toBeGreaterThanOrEqual(2);
+    expect(restarts).toBeLessThanOrEqual(6);
+    expect(logs.some((l) => /camera process died/.test(l.msg))).toBe(true);
+    expect(state.camera.status).not.toBe('up');
+    expect(device.door.state.locked).toBe(true);
+    expect(relayLevels(device)).not.toContain(1);
+  });
+
+  it('keeps the door locked and loses nothing when the outbox disk is full', async () => {
+    const d = dir();
+    const device = await runDevice(testConfig(d, { ...idleScenario(d), recognition: { votesNeeded: 1, minLiveFrames: 1 } }), engine);
+    const hopper = readFileSync(fixture('grace_hopper.jpg'));
+    await enrolPerson(device, { id: 'gh', name: 'Grace', active: true, validFrom: null, validUntil: null, groups: [], schedules: ALL_WEEK }, [{ label: 'gh', data: hopper }]);
+    const before = device.store.outbox.peek(1000).map((e) => e.id);
+    // Freeze the database at its current size: the next write fails with SQLITE_FULL.
+    const pages = device.store.db.pragma('page_count', { simple: true }) as number;
+    device.store.db.pragma(`max_page_count = ${pages}`);
+    // Fill with ever smaller records so no free space is left for even a small event.
+    let failures = 0;
+    for (const size of [65536, 4096, 256, 1]) {
+      for (let i = 0; i < 2000; i++) {
+        try {
+          device.store.outbox.append({ kind: 'filler', body: 'x'.repeat(size) });
+        } catch {
+          failures++;
+          break;
+        }
+      }
+    }
+    expect(failures).toBe(4);
+    const kept = device.store.outbox.peek(100_000).map((e) => e.id);
+    const failed: unknown[] = [];
+    device.loop.on('decision-failed', (_e: unknown, err: unknown) => failed.push(err));
+    await device.loop.processFrame({ data: hopper, format: 'jpeg', ts: Date.now(), seq: 1 });
+    const after = device.store.outbox.peek(100_000).map((e) => e.id);
+    const locked = device.door.state.locked;
+    const relay = relayLevels(device);
+    await device.stop();
+    expect(failed).toHaveLength(1);
+    expect(String(failed[0])).toMatch(/storage is full/);
+    expect(locked).toBe(true);
+    expect(relay).not.toContain(1);
+    expect(after).toEqual(kept);
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(logs.some((l) => /door stays locked/.test(l.msg))).toBe(true);
+  });
+
+  it('quarantines a corrupt database and starts locked, or refuses when told to', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'portier.db'), Buffer.alloc(8192, 0x5a));
+    const device = await runDevice(testConfig(d, idleScenario(d)), engine);
+    const locked = device.door.state.locked;
+    const depth = device.store.outbox.count();
+    await device.stop();
+    expect(locked).toBe(true);
+    expect(depth).toBe(0);
+    expect(logs.some((l) => l.level === 'error' && /corrupt/i.test(l.msg))).toBe(true);
+
+    const d2 = dir();
+    writeFileSync(join(d2, 'portier.db'), Buffer.alloc(8192, 0x5a));
+    await expect(runDevice(testConfig(d2, { ...idleScenario(d2), store: { onCorrupt: 'refuse' } }), engine)).rejects.toThrow(/corrupt|not a database/i);
+  });
+});
