@@ -1,16 +1,21 @@
 /**
- * `npm run bench [-- --json] [--limit N]`: per-stage p50/p95 latency over LFW images from
- * ../shared (250x250, one face each), faces per second, peak RSS. With --json the last line of
- * stdout is one JSON object.
+ * `npm run bench [-- --json] [--limit N] [--sizes 1000,10000,100000,1000000] [--skip device,gallery]`:
+ * per-stage p50/p95 latency over LFW images from ../shared (250x250, one face each), faces per
+ * second, peak RSS of the pipeline; frame-to-relay latency of the whole device on the simulated
+ * camera; 1:N search time by gallery size and RSS with 100k templates enrolled.
+ * With --json the last line of stdout is one JSON object.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../core/config/load.ts';
+import { setLogLevel } from '../core/log/logger.ts';
 import { readTsv, sharedDir } from '../core/eval/dataset.ts';
 import { benchPipeline } from '../core/eval/pipeline-bench.ts';
 import { round2 } from '../core/eval/stats.ts';
 import { visionConfigSchema } from '../core/vision/config.ts';
 import { VisionEngine } from '../core/vision/engine.ts';
+import { benchFrameToRelay } from '../device/bench/frame-to-relay.ts';
+import { benchGallery } from './bench-gallery.ts';
 
 const { values } = parseArgs({
   options: {
@@ -18,10 +23,14 @@ const { values } = parseArgs({
     limit: { type: 'string', default: '300' },
     config: { type: 'string' },
     shared: { type: 'string' },
+    sizes: { type: 'string', default: '1000,10000,100000,1000000' },
+    skip: { type: 'string', default: '' },
   },
 });
 
 async function main() {
+  // Door and gallery chatter would bury the figures.
+  if (!process.env.PORTIER_LOG_LEVEL) setLogLevel('warn');
   const shared = values.shared ?? sharedDir();
   const manifest = readTsv(join(shared, 'faces/manifest.tsv'));
   // LFW frames only (250x250); a fixed stride over the sorted list keeps the sample deterministic.
@@ -32,16 +41,29 @@ async function main() {
   const config = loadConfigFile(visionConfigSchema, values.config);
   const engine = await VisionEngine.create(config);
   const r = await benchPipeline(engine, files);
-  await engine.close();
   const rssMb = round2(process.resourceUsage().maxRSS / 1024);
+  const skip = new Set(values.skip!.split(',').filter(Boolean));
+  const device = skip.has('device') ? undefined : await benchFrameToRelay(engine);
   console.log(`pipeline over ${r.faces} one-face images of ${r.images} (providers: ${JSON.stringify(engine.providers())})`);
   console.log('stage        p50 ms   p95 ms');
   for (const [s, v] of Object.entries(r.stages)) console.log(`${s.padEnd(12)} ${String(v.p50_ms).padStart(6)}   ${String(v.p95_ms).padStart(6)}`);
   console.log(`${'pipeline'.padEnd(12)} ${String(r.pipeline_p50_ms).padStart(6)}   ${String(r.pipeline_p95_ms).padStart(6)}`);
   console.log(`faces per second ${r.faces_per_s}, peak RSS ${rssMb} MB`);
+  if (device) console.log(`frame to relay (simulated camera, ${device.grants} grants): p50 ${device.frame_to_relay_p50_ms} ms, p95 ${device.frame_to_relay_p95_ms} ms`);
+  let gallery: Record<string, unknown> = {};
+  if (!skip.has('gallery')) {
+    const sizes = values.sizes!.split(',').map(Number).filter((n) => n > 0);
+    const g = await benchGallery(sizes);
+    const bySize = (suffix: string) => Object.fromEntries(sizes.map((n) => [String(n), g.search_ms[`${n}_${suffix}`]]));
+    gallery = { search_ms: bySize('p50'), search_p95_ms: bySize('p95'), rss_100k_mb: g.rss_100k_mb };
+    console.log('1:N search   p50 ms   p95 ms');
+    for (const n of sizes) console.log(`${String(n).padEnd(12)} ${String(g.search_ms[`${n}_p50`]).padStart(6)}   ${String(g.search_ms[`${n}_p95`]).padStart(6)}`);
+    console.log(`RSS with 100k templates enrolled (models loaded too): ${g.rss_100k_mb} MB`);
+  }
+  await engine.close();
   if (values.json) {
     const stageP50 = Object.fromEntries(Object.entries(r.stages).map(([s, v]) => [`${s}_p50_ms`, v.p50_ms]));
-    console.log(JSON.stringify({ pipeline_p50_ms: r.pipeline_p50_ms, pipeline_p95_ms: r.pipeline_p95_ms, faces_per_s: r.faces_per_s, rss_mb: rssMb, ...stageP50, stages: r.stages, faces: r.faces }));
+    console.log(JSON.stringify({ pipeline_p50_ms: r.pipeline_p50_ms, pipeline_p95_ms: r.pipeline_p95_ms, faces_per_s: r.faces_per_s, rss_mb: rssMb, ...stageP50, stages: r.stages, faces: r.faces, ...device, ...gallery }));
   }
 }
 
