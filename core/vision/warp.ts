@@ -111,7 +111,7 @@ export function sampleToTensor(img: RgbImage, srcFromDst: Affine, spec: TensorSp
 export function resizeToTensor(img: RgbImage, spec: TensorSpec, out?: Float32Array): Float32Array {
   const fx = img.width / spec.width;
   const fy = img.height / spec.height;
-  if (fx <= 1.5 && fy <= 1.5) return sampleToTensor(img, rectToAffine(0, 0, img.width, img.height, spec.width, spec.height), spec, out);
+  if (fx <= 1.5 && fy <= 1.5) return resizeBilinear(img, spec, out);
   const { width: W, height: H, mode, mean, scale } = spec;
   const plane = W * H;
   const dst = out ?? new Float32Array(plane * (mode === 'grey' ? 1 : 3));
@@ -141,6 +141,62 @@ export function resizeToTensor(img: RgbImage, spec: TensorSpec, out?: Float32Arr
         dst[i] = (r / n - mean) * scale;
         dst[plane + i] = (g / n - mean) * scale;
         dst[2 * plane + i] = (b / n - mean) * scale;
+      }
+    }
+  }
+  return dst;
+}
+
+/**
+ * Whole-image bilinear resize with edge replication (what cv.resize does), with the column
+ * indices and weights computed once per call instead of per pixel: the detector input is the
+ * largest tensor in the pipeline.
+ */
+function resizeBilinear(img: RgbImage, spec: TensorSpec, out?: Float32Array): Float32Array {
+  const { width: W, height: H, mode, mean, scale } = spec;
+  const plane = W * H;
+  const dst = out ?? new Float32Array(plane * (mode === 'grey' ? 1 : 3));
+  const src = img.data;
+  const iw = img.width;
+  const ih = img.height;
+  const sx = iw / W;
+  const sy = ih / H;
+  const xa = new Int32Array(W);
+  const xb = new Int32Array(W);
+  const wx = new Float32Array(W);
+  for (let x = 0; x < W; x++) {
+    const f = Math.min(iw - 1, Math.max(0, (x + 0.5) * sx - 0.5));
+    const x0 = Math.floor(f);
+    xa[x] = x0 * 3;
+    xb[x] = Math.min(iw - 1, x0 + 1) * 3;
+    wx[x] = f - x0;
+  }
+  const o0 = mode === 'bgr' ? 2 : 0;
+  const o2 = mode === 'bgr' ? 0 : 2;
+  for (let y = 0; y < H; y++) {
+    const f = Math.min(ih - 1, Math.max(0, (y + 0.5) * sy - 0.5));
+    const y0 = Math.floor(f);
+    const wy = f - y0;
+    const r0 = y0 * iw * 3;
+    const r1 = Math.min(ih - 1, y0 + 1) * iw * 3;
+    const row = y * W;
+    for (let x = 0; x < W; x++) {
+      const a = xa[x];
+      const b = xb[x];
+      const w = wx[x];
+      const w00 = (1 - w) * (1 - wy);
+      const w10 = w * (1 - wy);
+      const w01 = (1 - w) * wy;
+      const w11 = w * wy;
+      const r = src[r0 + a + o0] * w00 + src[r0 + b + o0] * w10 + src[r1 + a + o0] * w01 + src[r1 + b + o0] * w11;
+      const g = src[r0 + a + 1] * w00 + src[r0 + b + 1] * w10 + src[r1 + a + 1] * w01 + src[r1 + b + 1] * w11;
+      const bl = src[r0 + a + o2] * w00 + src[r0 + b + o2] * w10 + src[r1 + a + o2] * w01 + src[r1 + b + o2] * w11;
+      const i = row + x;
+      if (mode === 'grey') dst[i] = (0.299 * r + 0.587 * g + 0.114 * bl - mean) * scale;
+      else {
+        dst[i] = (r - mean) * scale;
+        dst[plane + i] = (g - mean) * scale;
+        dst[2 * plane + i] = (bl - mean) * scale;
       }
     }
   }
