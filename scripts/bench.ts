@@ -3,6 +3,7 @@
  * per-stage p50/p95 latency over LFW images from ../shared (250x250, one face each), faces per
  * second, peak RSS of the pipeline; frame-to-relay latency of the whole device on the simulated
  * camera; 1:N search time by gallery size and RSS with 100k templates enrolled.
+ * `--precision fp32|int8` picks the models; `--vs` times fp32 and int8 pipelines in one process.
  * With --json the last line of stdout is one JSON object.
  */
 import { join } from 'node:path';
@@ -10,9 +11,9 @@ import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../core/config/load.ts';
 import { setLogLevel } from '../core/log/logger.ts';
 import { readTsv, sharedDir } from '../core/eval/dataset.ts';
-import { benchPipeline } from '../core/eval/pipeline-bench.ts';
+import { benchPipeline, benchPipelineVs } from '../core/eval/pipeline-bench.ts';
 import { round2 } from '../core/eval/stats.ts';
-import { visionConfigSchema } from '../core/vision/config.ts';
+import { visionConfigSchema, withPrecision } from '../core/vision/config.ts';
 import { VisionEngine } from '../core/vision/engine.ts';
 import { benchFrameToRelay } from '../device/bench/frame-to-relay.ts';
 import { benchGallery } from './bench-gallery.ts';
@@ -25,6 +26,8 @@ const { values } = parseArgs({
     shared: { type: 'string' },
     sizes: { type: 'string', default: '1000,10000,100000,1000000' },
     skip: { type: 'string', default: '' },
+    precision: { type: 'string' },
+    vs: { type: 'boolean', default: false },
   },
 });
 
@@ -38,8 +41,24 @@ async function main() {
   const limit = Math.min(Number(values.limit), lfw.length);
   const stride = Math.max(1, Math.floor(lfw.length / limit));
   const files = lfw.filter((_, i) => i % stride === 0).slice(0, limit);
-  const config = loadConfigFile(visionConfigSchema, values.config);
+  let config = loadConfigFile(visionConfigSchema, values.config);
+  if (values.precision) {
+    if (values.precision !== 'fp32' && values.precision !== 'int8') throw new Error(`--precision must be fp32 or int8, not ${values.precision}`);
+    config = withPrecision(config, values.precision);
+  }
+  if (values.vs) {
+    const [fp32, int8] = await Promise.all([VisionEngine.create(withPrecision(config, 'fp32')), VisionEngine.create(withPrecision(config, 'int8'))]);
+    if (Object.values(int8.precision).some((p) => p !== 'int8')) throw new Error('int8 models missing: run npm run quantize first');
+    const v = await benchPipelineVs(fp32, int8, files);
+    await Promise.all([fp32.close(), int8.close()]);
+    console.log(`whole pipeline over ${v.faces} one-face images, fp32 and int8 alternating in one process`);
+    console.log(`fp32 p50 ${v.fp32_p50_ms} ms (p95 ${v.fp32_p95_ms}), int8 p50 ${v.int8_p50_ms} ms (p95 ${v.int8_p95_ms})`);
+    console.log(`speedup ${v.speedup}x (median of per-image ratios ${v.speedup_paired}x)`);
+    if (values.json) console.log(JSON.stringify(v));
+    return;
+  }
   const engine = await VisionEngine.create(config);
+  console.log(`models: ${JSON.stringify(engine.precision)}`);
   const r = await benchPipeline(engine, files);
   const rssMb = round2(process.resourceUsage().maxRSS / 1024);
   const skip = new Set(values.skip!.split(',').filter(Boolean));

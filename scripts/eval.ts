@@ -2,14 +2,15 @@
  * `npm run eval -- --pairs ../shared/faces/pairs_lfw.tsv [--json]`
  * `npm run eval -- --spoof ../shared/spoof/labels.tsv [--json]`
  * `npm run eval -- --identify ../shared/faces/manifest.tsv [--json]` (open-set 1:N through the gallery)
+ * `--precision fp32|int8` picks the models; `--vs` (with --pairs) runs fp32 and int8 in one process.
  * With --json the last line of stdout is one JSON object with the figures.
  */
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../core/config/load.ts';
-import { evalPairs } from '../core/eval/pairs.ts';
+import { evalPairs, evalPairsVs } from '../core/eval/pairs.ts';
 import { evalSpoof } from '../core/eval/spoof.ts';
 import { evalIdentify, formatIdentifyReport } from '../device/eval/identify.ts';
-import { visionConfigSchema } from '../core/vision/config.ts';
+import { visionConfigSchema, withPrecision } from '../core/vision/config.ts';
 import { VisionEngine } from '../core/vision/engine.ts';
 
 const { values } = parseArgs({
@@ -19,6 +20,8 @@ const { values } = parseArgs({
     identify: { type: 'string' },
     json: { type: 'boolean', default: false },
     config: { type: 'string' },
+    precision: { type: 'string' },
+    vs: { type: 'boolean', default: false },
   },
 });
 
@@ -29,7 +32,25 @@ async function main() {
     console.error('usage: npm run eval -- --pairs <pairs.tsv> | --spoof <labels.tsv> | --identify <manifest.tsv> [--json] [--config vision.json]');
     process.exit(2);
   }
-  const config = loadConfigFile(visionConfigSchema, values.config);
+  let config = loadConfigFile(visionConfigSchema, values.config);
+  if (values.precision) {
+    if (values.precision !== 'fp32' && values.precision !== 'int8') throw new Error(`--precision must be fp32 or int8, not ${values.precision}`);
+    config = withPrecision(config, values.precision);
+  }
+  if (values.vs) {
+    if (!values.pairs) throw new Error('--vs compares fp32 and int8 on a pairs file: add --pairs <pairs.tsv>');
+    const [fp32, int8] = await Promise.all([VisionEngine.create(withPrecision(config, 'fp32')), VisionEngine.create(withPrecision(config, 'int8'))]);
+    if (Object.values(int8.precision).some((p) => p !== 'int8')) throw new Error('int8 models missing: run npm run quantize first');
+    const r = await evalPairsVs(fp32, int8, values.pairs);
+    console.log(`pairs ${r.pairs}`);
+    console.log(`accuracy      fp32 ${pct(r.fp32_accuracy)}   int8 ${pct(r.int8_accuracy)}   (difference ${((r.int8_accuracy - r.fp32_accuracy) * 100).toFixed(2)} points)`);
+    console.log(`TAR@FAR=1e-3  fp32 ${pct(r.fp32_tar_at_far_1e3)}   int8 ${pct(r.int8_tar_at_far_1e3)}`);
+    console.log(`no face       fp32 ${r.fp32_no_face}   int8 ${r.int8_no_face}`);
+    console.log(`fp32 vs int8 embedding cosine: mean ${r.mean_cosine.toFixed(4)}, min ${r.min_cosine.toFixed(4)}`);
+    await Promise.all([fp32.close(), int8.close()]);
+    if (values.json) console.log(JSON.stringify(r));
+    return;
+  }
   const engine = await VisionEngine.create(config);
   let result: Record<string, unknown>;
   if (values.pairs) {

@@ -81,3 +81,43 @@ export async function evalPairs(engine: VisionEngine, file: string): Promise<Pai
   const emb = await embedImages(engine, paths);
   return scorePairs(file, emb, engine.config.match.threshold).report;
 }
+
+export interface PairsVsReport {
+  fp32_accuracy: number;
+  int8_accuracy: number;
+  fp32_tar_at_far_1e3: number;
+  int8_tar_at_far_1e3: number;
+  fp32_no_face: number;
+  int8_no_face: number;
+  /** Mean cosine between the fp32 and int8 embedding of the same image (both found a face). */
+  mean_cosine: number;
+  min_cosine: number;
+  pairs: number;
+}
+
+/** fp32 and int8 engines over the same pairs file in one process. */
+export async function evalPairsVs(fp32: VisionEngine, int8: VisionEngine, file: string): Promise<PairsVsReport> {
+  const rows = readPairs(file);
+  const paths = [...new Set(rows.flatMap((r) => [r.a, r.b]))];
+  const a = await embedImages(fp32, paths, 'fp32');
+  const b = await embedImages(int8, paths, 'int8');
+  const ra = scorePairs(file, a, fp32.config.match.threshold).report;
+  const rb = scorePairs(file, b, int8.config.match.threshold).report;
+  const cos: number[] = [];
+  for (const p of paths) {
+    const ea = a.get(p)?.embedding;
+    const eb = b.get(p)?.embedding;
+    if (ea && eb) cos.push(cosine(ea, eb));
+  }
+  return {
+    fp32_accuracy: ra.accuracy,
+    int8_accuracy: rb.accuracy,
+    fp32_tar_at_far_1e3: ra.tar_at_far_1e3,
+    int8_tar_at_far_1e3: rb.tar_at_far_1e3,
+    fp32_no_face: ra.no_face,
+    int8_no_face: rb.no_face,
+    mean_cosine: cos.reduce((s, v) => s + v, 0) / Math.max(1, cos.length),
+    min_cosine: Math.min(...cos),
+    pairs: ra.pairs,
+  };
+}

@@ -42,3 +42,54 @@ export async function benchPipeline(engine: VisionEngine, files: string[], warmu
     stages: Object.fromEntries(STAGES.map((s) => [s, { p50_ms: round2(percentile(perStage[s], 50)), p95_ms: round2(percentile(perStage[s], 95)) }])),
   };
 }
+
+export interface PipelineVs {
+  fp32_p50_ms: number;
+  int8_p50_ms: number;
+  fp32_p95_ms: number;
+  int8_p95_ms: number;
+  /** fp32 median over int8 median. */
+  speedup: number;
+  /** Median of the per-image fp32/int8 ratios: robust when the machine's speed drifts. */
+  speedup_paired: number;
+  faces: number;
+}
+
+/**
+ * fp32 and int8 over the same images in one process, alternating which goes first on every
+ * image, so background load hits both equally.
+ */
+export async function benchPipelineVs(fp32: VisionEngine, int8: VisionEngine, files: string[], warmup = 10): Promise<PipelineVs> {
+  const buffers = files.map((f) => readFileSync(f));
+  for (const b of buffers.slice(0, warmup)) {
+    await fp32.analyzeImage(b);
+    await int8.analyzeImage(b);
+  }
+  const a: number[] = [];
+  const q: number[] = [];
+  const ratios: number[] = [];
+  const time = async (e: VisionEngine, b: Buffer) => {
+    const t0 = performance.now();
+    const r = await e.analyzeImage(b);
+    return { dt: performance.now() - t0, faces: r.faces.length };
+  };
+  for (let i = 0; i < buffers.length; i++) {
+    const b = buffers[i];
+    const [x, y] = i % 2 ? [await time(int8, b), await time(fp32, b)].reverse() : [await time(fp32, b), await time(int8, b)];
+    if (x.faces !== 1 || y.faces !== 1) continue;
+    a.push(x.dt);
+    q.push(y.dt);
+    ratios.push(x.dt / y.dt);
+  }
+  const f50 = percentile(a, 50);
+  const i50 = percentile(q, 50);
+  return {
+    fp32_p50_ms: round2(f50),
+    int8_p50_ms: round2(i50),
+    fp32_p95_ms: round2(percentile(a, 95)),
+    int8_p95_ms: round2(percentile(q, 95)),
+    speedup: round2(f50 / i50),
+    speedup_paired: round2(percentile(ratios, 50)),
+    faces: a.length,
+  };
+}

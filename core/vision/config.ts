@@ -59,3 +59,8 @@ export const visionConfigSchema = z.strictObject({
 
 export type VisionConfig = z.output<typeof visionConfigSchema>;
 export const defaultVisionConfig = (): VisionConfig => visionConfigSchema.parse({});
+
+/** The same config with every quantizable model at one precision (eval/bench --precision, --vs). */
+export function withPrecision(config: VisionConfig, p: z.output<typeof precisionSchema>): VisionConfig {
+  return { ...config, precision: { detect: p, landmark: p, feature: p, liveness: p } };
+}
