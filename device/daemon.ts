@@ -124,6 +124,7 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
       lastDecision = d;
       events.emit('decision', d);
     });
+    camera.on('status', (st: string) => metrics.cameraUp.set(undefined, st === 'streaming' ? 1 : 0));
     await camera.start();
     cleanup.push(() => camera.stop());
     loop.start();

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createLogger } from '../../core/log/logger.ts';
-import type { VisionEngine } from '../../core/vision/engine.ts';
+import type { Stage, StageTimes, VisionEngine } from '../../core/vision/engine.ts';
 import { CameraClosedError, type Camera, type Frame } from '../camera/types.ts';
 import type { Gallery } from '../gallery/gallery.ts';
 import type { DeviceMetrics } from '../metrics/device-metrics.ts';
@@ -17,6 +17,14 @@ import type { RecognitionConfig } from './config.ts';
 import { FaceTracker, verdict, type FaceVote, type Track } from './tracker.ts';
 
 const log = createLogger('recognition');
+
+/** Engine stage name -> `stage` label of the inference histogram. */
+const STAGE_METRIC: [Stage, 'detect' | 'landmark' | 'feature' | 'liveness'][] = [
+  ['detect', 'detect'],
+  ['landmarks', 'landmark'],
+  ['embed', 'feature'],
+  ['liveness', 'liveness'],
+];
 
 export interface DecisionEvent extends Decision {
   /** uuid of the audit event; the gateway de-duplicates on it. */
@@ -60,6 +68,7 @@ export class RecognitionLoop extends EventEmitter {
   private readonly tracker: FaceTracker;
   private readonly now: () => number;
   private lastDecodeWarn = 0;
+  private droppedSeen = 0;
 
   constructor(private readonly deps: RecognitionDeps) {
     super();
@@ -99,6 +108,10 @@ export class RecognitionLoop extends EventEmitter {
         continue;
       }
       metrics?.framesCaptured.inc();
+      // Frames the camera replaced in its one-slot mailbox while we were busy.
+      const dropped = camera.stats.dropped;
+      if (metrics && dropped > this.droppedSeen) metrics.framesDropped.inc({ reason: 'busy' }, dropped - this.droppedSeen);
+      this.droppedSeen = dropped;
       try {
         await this.processFrame(frame);
         metrics?.framesProcessed.inc();
@@ -128,7 +141,14 @@ export class RecognitionLoop extends EventEmitter {
       this.emit('corrupt', frame.seq);
       return;
     }
-    const analysis = await engine.analyze(img, { embed: 'passing', liveness: true });
+    const timings: StageTimes = {};
+    const analysis = await engine.analyze(img, { embed: 'passing', liveness: true, timings });
+    if (metrics) {
+      for (const [stage, metric] of STAGE_METRIC) {
+        const ms = timings[stage];
+        if (ms !== undefined) metrics.inference.observe({ stage: metric }, ms / 1000);
+      }
+    }
     metrics?.facesDetected.inc(undefined, analysis.faces.length);
     const votes: FaceVote[] = analysis.faces.map((f) => {
       const vote: FaceVote = { box: f.box, qualityReasons: f.quality.reasons, liveScore: f.liveness?.score };
