@@ -37,6 +37,9 @@ export async function createModelSession(model: string | Uint8Array, label: stri
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
+        // Each session owns a thread pool; spinning workers of one model would steal the cores
+        // from the next model (and from JPEG decode) in the pipeline, tripling latency here.
+        extra: { session: { 'intra_op.allow_spinning': '0', 'inter_op.allow_spinning': '0' } },
       };
       const session =
         typeof model === 'string' ? await ort.InferenceSession.create(model, so) : await ort.InferenceSession.create(model, so);
