@@ -11,6 +11,10 @@ export const visionConfigSchema = z.strictObject({
     .default(['cpu'])
     .describe('onnxruntime execution providers in order of preference; unavailable ones fall back to cpu with a warning.'),
   intraOpThreads: z.number().int().min(0).default(0).describe('Threads per model run; 0 = number of CPU cores.'),
+  parallelLiveness: z
+    .boolean()
+    .default(true)
+    .describe('Run the liveness model on its own worker thread (one core) while landmarks and embedding run on the main thread.'),
   precision: z
     .strictObject({
       detect: precisionSchema.default('fp32').describe('Detector model precision.'),

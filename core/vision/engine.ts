@@ -16,6 +16,7 @@ import { predictLandmarks } from './landmarks.ts';
 import { predictLiveness } from './liveness.ts';
 import { eyeOpenness, faceSize, qualityReasons, sharpnessAndBrightness, type QualityReason } from './quality.ts';
 import { createModelSession, type ModelSession } from './session.ts';
+import { createWorkerModelSession } from './worker-session.ts';
 
 export type ModelKind = 'detect' | 'landmark' | 'feature' | 'liveness';
 export const STAGES = ['decode', 'detect', 'landmarks', 'align', 'liveness', 'embed'] as const;
@@ -98,12 +99,15 @@ export class VisionEngine {
     const precision = {} as Record<ModelKind, 'fp32' | 'int8'>;
     const load = async (kind: ModelKind | 'eye'): Promise<ModelSession> => {
       const name = FILES[kind];
+      // Liveness depends only on the face box, so it can run beside landmarks + embedding.
+      const open = (model: string | Uint8Array, label: string) =>
+        kind === 'liveness' && config.parallelLiveness ? createWorkerModelSession(model, label, { ...opts, threads: 1 }) : createModelSession(model, label, opts);
       const fp32 = join(config.modelDir, `${name}.onnx`);
       if (kind !== 'eye' && config.precision[kind] === 'int8') {
         const int8 = join(config.modelDir, `${name}.int8.onnx`);
         if (existsSync(int8)) {
           precision[kind] = 'int8';
-          return createModelSession(int8, `${name} (int8)`, opts);
+          return open(int8, `${name} (int8)`);
         }
         log.warn(`${name}: int8 model ${int8} not found (run npm run quantize); using fp32`);
       }
@@ -111,7 +115,7 @@ export class VisionEngine {
       if (!existsSync(fp32)) throw new Error(`model ${fp32} is missing: run npm run fetch-models`);
       const bytes = readFileSync(fp32);
       verifyModel(name, bytes, fp32);
-      return createModelSession(bytes, name, opts);
+      return open(bytes, name);
     };
     const kinds = ['detect', 'landmark', 'feature', 'liveness', 'eye'] as const;
     const loaded = await Promise.all(kinds.map(load));
@@ -149,6 +153,16 @@ export class VisionEngine {
     const faces: FaceResult[] = [];
     for (let i = 0; i < dets.length; i++) {
       const { box, score } = dets[i];
+      // Started first: on a worker thread it runs while landmarks and embedding run here.
+      const tLive = performance.now();
+      const live =
+        opts.liveness !== false
+          ? predictLiveness(this.sessions.liveness, img, box, cfg.liveness, new Float32Array(3 * 128 * 128), hook('liveness')).then((l) => {
+              if (times) times.liveness = (times.liveness ?? 0) + performance.now() - tLive;
+              return l;
+            })
+          : undefined;
+      live?.catch(() => {}); // awaited below; keep an early failure from counting as unhandled
       t = performance.now();
       const p68 = await predictLandmarks(this.sessions.landmark, img, box, lmBuf, hook('landmark'));
       const p5 = landmarks68to5(p68);
@@ -170,16 +184,15 @@ export class VisionEngine {
         quality: { ok: reasons.length === 0, reasons, size, sharpness, brightness },
       };
       if (opts.eyes) face.eyesOpen = await eyeOpenness(this.sessions.eye, img, p68, new Float32Array(24 * 24));
-      if (opts.liveness !== false) {
-        const l = await predictLiveness(this.sessions.liveness, img, box, cfg.liveness, new Float32Array(3 * 128 * 128), hook('liveness'));
-        face.liveness = { score: l.score, live: l.score >= cfg.liveness.threshold, probs: l.probs };
-        t = tick('liveness', t);
-      }
       const wantEmbed = embedMode === 'all' || (embedMode === 'primary' && i === primary) || (embedMode === 'passing' && face.quality.ok);
       if (wantEmbed) {
         t = performance.now();
         face.embedding = await embedAligned(this.sessions.feature, aligned, hook('feature'));
         tick('embed', t);
+      }
+      if (live) {
+        const l = await live;
+        face.liveness = { score: l.score, live: l.score >= cfg.liveness.threshold, probs: l.probs };
       }
       faces.push(face);
     }
@@ -198,7 +211,7 @@ export class VisionEngine {
   }
 
   async close(): Promise<void> {
-    await Promise.all(Object.values(this.sessions).map((s) => s.session.release()));
+    await Promise.all(Object.values(this.sessions).map((s) => s.release()));
   }
 }
 

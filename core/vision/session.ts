@@ -16,11 +16,30 @@ export interface SessionOptions {
   log?: Logger;
 }
 
+/** What a stage needs from a model output: its values and shape. */
+export interface ModelOutput {
+  data: ArrayLike<number> & { length: number };
+  dims: readonly number[];
+}
+
 export interface ModelSession {
-  session: ort.InferenceSession;
   provider: ExecutionProvider;
   inputName: string;
-  run(data: Float32Array, dims: readonly number[]): Promise<Record<string, ort.Tensor>>;
+  run(data: Float32Array, dims: readonly number[]): Promise<Record<string, ModelOutput>>;
+  release(): Promise<void>;
+}
+
+export function sessionOptions(provider: ExecutionProvider, threads: number): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: provider === 'cpu' ? ['cpu'] : [provider, 'cpu'],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    // Each session owns a thread pool; spinning workers of one model would steal the cores
+    // from the next model (and from JPEG decode) in the pipeline, tripling latency here.
+    extra: { session: { 'intra_op.allow_spinning': '0', 'inter_op.allow_spinning': '0' } },
+  };
 }
 
 export async function createModelSession(model: string | Uint8Array, label: string, opts: SessionOptions): Promise<ModelSession> {
@@ -31,16 +50,7 @@ export async function createModelSession(model: string | Uint8Array, label: stri
   let lastErr: unknown;
   for (const provider of candidates) {
     try {
-      const so: ort.InferenceSession.SessionOptions = {
-        executionProviders: provider === 'cpu' ? ['cpu'] : [provider, 'cpu'],
-        intraOpNumThreads: threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-        // Each session owns a thread pool; spinning workers of one model would steal the cores
-        // from the next model (and from JPEG decode) in the pipeline, tripling latency here.
-        extra: { session: { 'intra_op.allow_spinning': '0', 'inter_op.allow_spinning': '0' } },
-      };
+      const so = sessionOptions(provider, threads);
       const session =
         typeof model === 'string' ? await ort.InferenceSession.create(model, so) : await ort.InferenceSession.create(model, so);
       if (provider !== wanted[0]) {
@@ -50,10 +60,10 @@ export async function createModelSession(model: string | Uint8Array, label: stri
       }
       const inputName = session.inputNames[0];
       return {
-        session,
         provider,
         inputName,
-        run: (data, dims) => session.run({ [inputName]: new ort.Tensor('float32', data, dims as number[]) }) as Promise<Record<string, ort.Tensor>>,
+        run: (data, dims) => session.run({ [inputName]: new ort.Tensor('float32', data, dims as number[]) }) as Promise<Record<string, ModelOutput>>,
+        release: () => session.release(),
       };
     } catch (err) {
       lastErr = err;

@@ -1,0 +1,98 @@
+/**
+ * A model session on its own worker thread. onnxruntime-node serialises runs within one thread,
+ * so a model that does not depend on the others (liveness needs only the face box) can run here
+ * at the same time as landmarks and embedding on the main thread: both cores busy, lower latency.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { createLogger } from '../log/logger.ts';
+import { sessionOptions, type ExecutionProvider, type ModelOutput, type ModelSession, type SessionOptions } from './session.ts';
+
+// Plain CommonJS so the worker needs no TypeScript loader (tsx, vitest and node all run it).
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ort = require(workerData.ortPath);
+(async () => {
+  let session, provider, lastErr;
+  for (const c of workerData.candidates) {
+    try { session = await ort.InferenceSession.create(workerData.model, c.options); provider = c.provider; break; }
+    catch (e) { lastErr = e; }
+  }
+  if (!session) throw lastErr;
+  const input = session.inputNames[0];
+  parentPort.on('message', async (m) => {
+    if (m.release) { await session.release(); parentPort.postMessage({ released: true }); return; }
+    try {
+      const out = await session.run({ [input]: new ort.Tensor('float32', m.data, m.dims) });
+      const res = {}; const transfer = [];
+      for (const [k, v] of Object.entries(out)) { const d = Float32Array.from(v.data); res[k] = { data: d, dims: v.dims }; transfer.push(d.buffer); }
+      parentPort.postMessage({ id: m.id, res }, transfer);
+    } catch (e) { parentPort.postMessage({ id: m.id, error: String((e && e.message) || e) }); }
+  });
+  parentPort.postMessage({ ready: true, provider, input, fallback: lastErr ? String(lastErr.message || lastErr) : undefined });
+})().catch((e) => parentPort.postMessage({ fatal: String((e && e.message) || e) }));
+`;
+
+interface Pending {
+  resolve: (v: Record<string, ModelOutput>) => void;
+  reject: (e: Error) => void;
+}
+
+export async function createWorkerModelSession(model: Uint8Array | string, label: string, opts: SessionOptions & { threads: number }): Promise<ModelSession> {
+  const log = opts.log ?? createLogger('vision');
+  const wanted: ExecutionProvider[] = opts.executionProviders.length ? opts.executionProviders : ['cpu'];
+  const order = wanted.includes('cpu') ? wanted : [...wanted, 'cpu' as const];
+  const candidates = order.map((provider) => ({ provider, options: sessionOptions(provider, opts.threads) }));
+  const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath, model, candidates } });
+  worker.unref();
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+  let failed: Error | undefined;
+  const failAll = (err: Error) => {
+    failed = err;
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  };
+  const ready = await new Promise<{ provider: ExecutionProvider; input: string; fallback?: string }>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.on('message', function first(m) {
+      if (m.ready) {
+        worker.off('message', first);
+        resolve(m);
+      } else if (m.fatal) reject(new Error(`${label}: cannot create an inference session: ${m.fatal}`));
+    });
+  });
+  if (ready.provider !== wanted[0]) log.warn(`${label}: execution provider ${wanted[0]} unavailable, running on ${ready.provider}`, { reason: ready.fallback?.split('\n')[0] });
+  worker.on('message', (m: { id?: number; res?: Record<string, ModelOutput>; error?: string }) => {
+    if (m.id === undefined) return;
+    const p = pending.get(m.id);
+    if (!p) return;
+    pending.delete(m.id);
+    if (m.error) p.reject(new Error(`${label}: ${m.error}`));
+    else p.resolve(m.res!);
+  });
+  worker.on('error', (err) => {
+    log.error(`${label}: model worker failed`, { error: err.message });
+    failAll(err);
+  });
+  worker.on('exit', (code) => failAll(new Error(`${label}: model worker exited (${code})`)));
+  return {
+    provider: ready.provider,
+    inputName: ready.input,
+    run(data, dims) {
+      if (failed) return Promise.reject(failed);
+      const id = nextId++;
+      // Copy: the caller may reuse its buffer, and a transferred buffer would be detached.
+      const copy = Float32Array.from(data);
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ id, data: copy, dims }, [copy.buffer]);
+      });
+    },
+    async release() {
+      worker.removeAllListeners('exit');
+      await worker.terminate();
+    },
+  };
+}
