@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createLogger } from '../../core/log/logger.ts';
 import type { Stage, StageTimes, VisionEngine } from '../../core/vision/engine.ts';
+import { fromRawFrame, type RgbImage } from '../../core/vision/image.ts';
 import { CameraClosedError, type Camera, type Frame } from '../camera/types.ts';
 import type { Gallery } from '../gallery/gallery.ts';
 import type { DeviceMetrics } from '../metrics/device-metrics.ts';
@@ -128,9 +129,10 @@ export class RecognitionLoop extends EventEmitter {
   /** Exposed for tests: run one frame through the pipeline. */
   async processFrame(frame: Frame): Promise<void> {
     const { engine, gallery, config, metrics } = this.deps;
-    let img;
+    let img: RgbImage;
     try {
-      img = await engine.decode(frame.data);
+      // Drivers deliver MJPEG today; raw frames (YUV420 from rpicam-vid --codec yuv420) decode here too.
+      img = frame.format === 'jpeg' ? await engine.decode(frame.data) : fromRawFrame(frame.data, frame.width ?? 0, frame.height ?? 0, frame.format);
     } catch (err) {
       metrics?.framesDropped.inc({ reason: 'corrupt' });
       // A broken stream can produce many bad frames a second; one warning per 5 s is enough.

@@ -4,6 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addLogSink, type LogRecord } from '../../core/log/logger.ts';
 import type { VisionEngine } from '../../core/vision/engine.ts';
@@ -58,6 +59,32 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('device failure modes'
     expect(frames).toEqual([1]);
     expect(logs.filter((l) => l.msg === 'corrupt frame skipped')).toHaveLength(1);
     expect(state.locked).toBe(true);
+  });
+
+  it('recognises raw YUV420 frames and refuses a short one as corrupt', async () => {
+    const d = dir();
+    const device = await runDevice(testConfig(d, idleScenario(d)), engine);
+    const { data, info } = await sharp(readFileSync(fixture('grace_hopper.jpg'))).resize(320, 320).raw().toBuffer({ resolveWithObject: true });
+    const w = info.width, h = info.height;
+    // RGB -> I420, BT.601 limited range (what rpicam-vid --codec yuv420 delivers).
+    const yuv = Buffer.alloc(w * h * 1.5);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+      const [r, g, b] = [data[(y * w + x) * 3], data[(y * w + x) * 3 + 1], data[(y * w + x) * 3 + 2]];
+      yuv[y * w + x] = 16 + 0.257 * r + 0.504 * g + 0.098 * b;
+      if (y % 2 === 0 && x % 2 === 0) {
+        yuv[w * h + (y / 2) * (w / 2) + x / 2] = 128 - 0.148 * r - 0.291 * g + 0.439 * b;
+        yuv[w * h * 1.25 + (y / 2) * (w / 2) + x / 2] = 128 + 0.439 * r - 0.368 * g - 0.071 * b;
+      }
+    }
+    const faces: number[] = [];
+    const corrupt: number[] = [];
+    device.loop.on('frame', (f: { faces: number }) => faces.push(f.faces));
+    device.loop.on('corrupt', (seq: number) => corrupt.push(seq));
+    await device.loop.processFrame({ data: yuv, format: 'yuv420', width: w, height: h, ts: Date.now(), seq: 1 });
+    await device.loop.processFrame({ data: yuv.subarray(0, 100), format: 'yuv420', width: w, height: h, ts: Date.now(), seq: 2 });
+    await device.stop();
+    expect(faces).toEqual([1]);
+    expect(corrupt).toEqual([2]);
   });
 
   it('restarts a dying camera process with backoff and stays locked', async () => {
