@@ -17,7 +17,7 @@ import { DataType } from './onnx-schema.ts';
 /** One model run's inputs: graph input name -> float tensor. */
 export type FeedSample = Record<string, { data: Float32Array; dims: readonly number[] }>;
 
-export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy';
+export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy' | 'mse';
 
 export interface TensorStats {
   min: number;
@@ -26,6 +26,12 @@ export interface TensorStats {
   hist?: Float64Array;
   /** Dims seen on the first sample. */
   dims: number[];
+  /** Mean of each channel (axis 1), over all samples and positions. */
+  channelMean?: Float64Array;
+  /** Largest |value| of each channel (axis 1). */
+  channelAbsMax?: Float64Array;
+  /** Root mean square of each channel (axis 1). */
+  channelRms?: Float64Array;
 }
 
 export interface RunOptions {
@@ -96,6 +102,7 @@ export async function collectStats(
         const s = stats.get(t)!;
         if (!s.dims.length) s.dims = [...v.dims];
         const d = v.data as Float32Array;
+        if (v.dims.length >= 2) accumulateChannels(s, d, v.dims);
         let lo = s.min;
         let hi = s.max;
         for (let i = 0; i < d.length; i++) {
@@ -109,8 +116,15 @@ export async function collectStats(
     },
     opts,
   );
-  for (const [t, s] of stats)
+  for (const [t, s] of stats) {
     if (!Number.isFinite(s.min) || !Number.isFinite(s.max)) throw new Error(`calibration: tensor '${t}' holds non-finite values`);
+    const acc = channelAcc.get(s);
+    if (acc) {
+      s.channelMean = acc.sum.map((x) => x / acc.count);
+      s.channelAbsMax = acc.absMax;
+      s.channelRms = acc.sq.map((x) => Math.sqrt(x / acc.count));
+    }
+  }
   if (opts.minmaxOnly) return stats;
   for (const s of stats.values()) s.hist = new Float64Array(HIST_BINS);
   await runSamples(
@@ -141,6 +155,35 @@ export async function collectStats(
   return stats;
 }
 
+const channelAcc = new WeakMap<TensorStats, { sum: Float64Array; sq: Float64Array; absMax: Float64Array; count: number }>();
+
+/** Adds a [N, C, ...] tensor's values to per-channel sums. */
+function accumulateChannels(s: TensorStats, d: Float32Array, dims: readonly number[]): void {
+  const n = dims[0];
+  const c = dims[1];
+  const inner = dims.slice(2).reduce((a, b) => a * b, 1);
+  let acc = channelAcc.get(s);
+  if (!acc || acc.sum.length !== c) channelAcc.set(s, (acc = { sum: new Float64Array(c), sq: new Float64Array(c), absMax: new Float64Array(c), count: 0 }));
+  for (let b = 0; b < n; b++)
+    for (let ch = 0; ch < c; ch++) {
+      let sum = 0;
+      let sq = 0;
+      let mx = acc.absMax[ch];
+      const off = (b * c + ch) * inner;
+      for (let i = 0; i < inner; i++) {
+        const v = d[off + i];
+        sum += v;
+        sq += v * v;
+        if (v > mx) mx = v;
+        else if (-v > mx) mx = -v;
+      }
+      acc.sum[ch] += sum;
+      acc.sq[ch] += sq;
+      acc.absMax[ch] = mx;
+    }
+  acc.count += n * inner;
+}
+
 export interface Range {
   min: number;
   max: number;
@@ -163,7 +206,40 @@ export function rangeFor(s: TensorStats, method: CalibrationMethod, percentile =
     // Keep the range of values that survive: the lower edge of `lo`, the upper edge of `hi`.
     return { min: s.min >= 0 ? s.min : edge(lo), max: edge(hi + 1) };
   }
+  if (method === 'mse') return mseRange(s);
   return entropyRange(s);
+}
+
+/**
+ * MSE calibration: of the ranges that cut the same share of values from each tail (0 to 1%),
+ * the one whose uint8 quantization has the least expected squared error over the histogram
+ * (rounding error scale^2/12 inside the range, clipping error outside it).
+ */
+function mseRange(s: TensorStats): Range {
+  const hist = s.hist!;
+  const binW = (s.max - s.min) / HIST_BINS;
+  const centre = (b: number) => s.min + (b + 0.5) * binW;
+  const tails = [0, 1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2];
+  let best: Range = { min: s.min, max: s.max };
+  let bestErr = Infinity;
+  for (const tail of tails) {
+    const r = tail === 0 ? { min: s.min, max: s.max } : rangeFor(s, 'percentile', 100 - 200 * tail);
+    const lo = Math.min(0, r.min);
+    const hi = Math.max(0, r.max);
+    const scale = (hi - lo) / 255 || 1;
+    let err = 0;
+    for (let b = 0; b < HIST_BINS; b++) {
+      if (!hist[b]) continue;
+      const v = centre(b);
+      const d = v < lo ? lo - v : v > hi ? v - hi : 0;
+      err += hist[b] * (d > 0 ? d * d : (scale * scale) / 12);
+    }
+    if (err < bestErr) {
+      bestErr = err;
+      best = r;
+    }
+  }
+  return best;
 }
 
 /**
@@ -195,6 +271,9 @@ function entropyRange(s: TensorStats): Range {
     }
     levels = 128;
   }
+  // Values at (or next to) zero are represented exactly (zero point) and post-Relu tensors pile
+  // up there: leaving that spike in would drive the search towards tiny thresholds.
+  folded[0] = 0;
   const t = klThreshold(folded, levels);
   const thr = t * binW;
   if (s.min >= 0) return { min: s.min, max: Math.min(s.max, Math.max(thr, binW)) };

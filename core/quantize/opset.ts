@@ -68,8 +68,11 @@ export interface UpgradeReport {
 }
 
 /** Longs in attributes become exact int64 initializers (INT64_MAX must survive). */
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
 function toBig(v: Int64): bigint {
-  return typeof v === 'number' ? BigInt(v) : BigInt(String(v));
+  const b = typeof v === 'number' ? BigInt(Math.trunc(v)) : BigInt(String(v));
+  return b > INT64_MAX ? INT64_MAX : b < INT64_MIN ? INT64_MIN : b;
 }
 function int64Tensor(name: string, values: readonly Int64[]): TensorProto {
   const arr = BigInt64Array.from(values, toBig);

@@ -17,6 +17,7 @@
  *   range starts at 0, so the zero point is 0 and QuantizeLinear clamps exactly as Relu would
  *   (onnxruntime's quantizer and its ReluQuantFusion do the same).
  */
+import { createHash } from 'node:crypto';
 import type { GraphProto, ModelProto, NodeProto, TensorProto } from './onnx.ts';
 import {
   NameAllocator,
@@ -30,6 +31,7 @@ import {
   inferElemTypes,
   initializerMap,
   intAttr,
+  intsAttr,
   isDefaultDomain,
   makeFloatTensor,
   makeInt32Tensor,
@@ -38,6 +40,7 @@ import {
   makeUint8Tensor,
   nodeLabel,
   producerMap,
+  toNum,
 } from './onnx.ts';
 import { DataType } from './onnx-schema.ts';
 import type { Range } from './calibrate.ts';
@@ -50,7 +53,10 @@ export type SupportedOp = (typeof SUPPORTED_OPS)[number];
  * Ops that carry large weights and so would need quantizing for the int8 model to be small and
  * fast, but that this quantizer cannot quantize. Meeting one (not excluded) is an error.
  */
-export const UNSUPPORTED_WEIGHTED_OPS = ['ConvTranspose', 'LSTM', 'GRU', 'RNN', 'Einsum', 'ConvInteger', 'MatMulInteger'];
+export const UNSUPPORTED_WEIGHTED_OPS = ['ConvTranspose', 'LSTM', 'GRU', 'RNN', 'Einsum'];
+
+/** Ops that mean the model is quantized already. */
+const QUANTIZED_OPS = ['QuantizeLinear', 'DequantizeLinear', 'QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger', 'DynamicQuantizeLinear'];
 
 /** Nodes that pass a value through unchanged in range terms (for tracing the quantized trunk). */
 const TRANSPARENT = new Set(['Relu', 'PRelu', 'LeakyRelu', 'MaxPool', 'Clip', 'Identity']);
@@ -106,6 +112,100 @@ export function constantsToInitializers(g: GraphProto): void {
   g.node = keep;
 }
 
+/**
+ * Lets nodes share one copy of initializers holding identical data (same type, dims and bytes),
+ * keeping the first by graph order. Tensors under `minBytes` are left alone (no gain, and the
+ * QDQ scale / zero-point tensors stay one per tensor as onnxruntime's quantizer writes them).
+ * Returns the bytes saved.
+ */
+export function dedupeInitializers(g: GraphProto, minBytes = 256): number {
+  const first = new Map<string, string>();
+  const alias = new Map<string, string>();
+  const graphNames = new Set([...g.input, ...g.output].map((v) => v.name));
+  const byName = initializerMap(g);
+  let saved = 0;
+  for (const t of g.initializer) {
+    const raw = t.rawData;
+    if (!raw || raw.length < minBytes || !t.name || graphNames.has(t.name)) continue;
+    const key = `${t.dataType}|${dimsOf(t).join(',')}|${createHash('sha256').update(raw).digest('hex')}`;
+    const k = first.get(key);
+    if (k === undefined) first.set(key, t.name);
+    else if (Buffer.compare(Buffer.from(raw), Buffer.from(byName.get(k)!.rawData!)) === 0) {
+      alias.set(t.name, k);
+      saved += raw.length;
+    }
+  }
+  if (!alias.size) return 0;
+  for (const n of g.node) n.input = n.input.map((i) => alias.get(i) ?? i);
+  g.initializer = g.initializer.filter((t) => !alias.has(t.name ?? ''));
+  return saved;
+}
+
+/**
+ * PRelu(x) = x + Relu((s - 1) * x) per channel, for slopes s <= 1 (x > 0: (s-1)x <= 0, the Relu
+ * gives 0; x < 0: (s-1)x >= 0, so x + (s-1)x = s*x). The per-channel product is a 1x1 depthwise
+ * convolution, so the activation stays in int8 (one QLinearConv with the Relu folded into its
+ * output quantization, one QLinearAdd) instead of DequantizeLinear -> float PRelu ->
+ * QuantizeLinear, which onnxruntime runs slowly (its PRelu broadcasts the slope span by span,
+ * and in the NHWC layout of the int8 graph the spans are one pixel long). Applied where the
+ * PRelu reads a 2-D Conv's output and its slope is per channel ([C,1,1], [1,C,1,1]) or a
+ * scalar. The Add writes the PRelu's output name, so nothing downstream changes.
+ * Returns the names of the PRelu nodes rewritten.
+ */
+export function decomposePRelu(g: GraphProto, excluded: ReadonlySet<string> = new Set()): string[] {
+  const inits = initializerMap(g);
+  const producers = producerMap(g);
+  const names = new NameAllocator(g);
+  const out: NodeProto[] = [];
+  const done: string[] = [];
+  for (const n of g.node) {
+    const conv = producers.get(n.input[0]);
+    const w = conv && conv.opType === 'Conv' && isDefaultDomain(conv) ? inits.get(conv.input[1]) : undefined;
+    const slopeT = inits.get(n.input[1] ?? '');
+    if (
+      n.opType !== 'PRelu' ||
+      !isDefaultDomain(n) ||
+      excluded.has(n.name ?? '') ||
+      !conv ||
+      excluded.has(conv.name ?? '') ||
+      !w ||
+      w.dims.length !== 4 ||
+      !slopeT ||
+      slopeT.dataType !== DataType.FLOAT
+    ) {
+      out.push(n);
+      continue;
+    }
+    const c = toNum(w.dims[0]);
+    const sd = dimsOf(slopeT);
+    const slope = floatData(slopeT);
+    const perChannel =
+      (slope.length === c && sd.length === 3 && sd[1] === 1 && sd[2] === 1) ||
+      (slope.length === c && sd.length === 4 && sd[0] === 1 && sd[2] === 1 && sd[3] === 1);
+    if (!(perChannel || slope.length === 1) || slope.some((v) => v > 1)) {
+      out.push(n);
+      continue;
+    }
+    const sv = Float32Array.from({ length: c }, (_, i) => slope[slope.length === 1 ? 0 : i] - 1);
+    const base = n.name!;
+    const wN = names.take(`${base}_neg_w`);
+    g.initializer.push(makeFloatTensor(wN, [c, 1, 1, 1], sv));
+    const u = names.take(`${base}_neg_out`);
+    const ur = names.take(`${base}_neg_relu`);
+    out.push(
+      makeNode('Conv', [n.input[0], wN], [u], names.take(`${base}_neg`), [intsAttr('kernel_shape', [1, 1]), intAttr('group', c)]),
+      makeNode('Relu', [u], [ur], names.take(`${base}_relu`)),
+      makeNode('Add', [n.input[0], ur], [n.output[0]], base),
+    );
+    done.push(base);
+  }
+  g.node = out;
+  // Slopes nothing reads any more.
+  const used = new Set(g.node.flatMap((n) => n.input));
+  g.initializer = g.initializer.filter((t) => used.has(t.name ?? '') || g.output.some((o) => o.name === t.name));
+  return done;
+}
+
 /** Removes initializers from the graph inputs (old IR files list them there; ORT then will not fold them). */
 export function dropInitializerInputs(g: GraphProto): void {
   const inits = new Set(g.initializer.map((t) => t.name));
@@ -133,6 +233,9 @@ export function planQdq(model: ModelProto, opts: PlanOptions = {}): QdqPlan {
   const isFloatActivation = (t: string) => !!t && !inits.has(t) && types.get(t) === DataType.FLOAT;
 
   for (const n of g.node) {
+    if (QUANTIZED_OPS.includes(n.opType ?? '')) {
+      throw new UnsupportedOpError(`quantize: the model is quantized already (${nodeLabel(n)}); give it the float model`);
+    }
     if (!isDefaultDomain(n) || isExcluded(n)) continue;
     if (UNSUPPORTED_WEIGHTED_OPS.includes(n.opType ?? '')) {
       throw new UnsupportedOpError(
@@ -142,7 +245,6 @@ export function planQdq(model: ModelProto, opts: PlanOptions = {}): QdqPlan {
     }
   }
 
-  const planned = new Set<NodeProto>();
   const nodes: NodePlan[] = [];
   // Tensors produced by the quantized trunk (outputs of quantized nodes, traced through
   // range-preserving ops) or graph inputs: an Add of two of those is quantized.
@@ -181,6 +283,9 @@ export function planQdq(model: ModelProto, opts: PlanOptions = {}): QdqPlan {
         if (!b || b.dataType !== DataType.FLOAT)
           throw new UnsupportedOpError(`quantize: ${nodeLabel(n)} has a non-constant bias '${n.input[2]}'`);
         p.bias = { input: 2, name: n.input[2], activation: n.input[0], weight: n.input[1] };
+      } else {
+        // No bias: bias correction may add one (name '' = zeros).
+        p.bias = { input: 2, name: '', activation: n.input[0], weight: n.input[1] };
       }
     } else if (op === 'Gemm') {
       if (!isFloatActivation(n.input[0]) || attrInt(n, 'transA', 0) !== 0) continue;
@@ -194,6 +299,8 @@ export function planQdq(model: ModelProto, opts: PlanOptions = {}): QdqPlan {
       const beta = attrFloat(n, 'beta') ?? 1;
       if (c && c.dataType === DataType.FLOAT && dimsOf(c).length === 1 && dimsOf(c)[0] === nOut && alpha === 1 && beta === 1) {
         p.bias = { input: 2, name: n.input[2], activation: n.input[0], weight: n.input[1] };
+      } else if (!n.input[2] && alpha === 1) {
+        p.bias = { input: 2, name: '', activation: n.input[0], weight: n.input[1] };
       }
     } else if (op === 'MatMul') {
       if (!isFloatActivation(n.input[0])) continue;
@@ -211,7 +318,6 @@ export function planQdq(model: ModelProto, opts: PlanOptions = {}): QdqPlan {
     }
     if (!p) continue;
     nodes.push(p);
-    planned.add(n);
     trunk.add(n.output[0]);
   }
 
@@ -309,13 +415,66 @@ export interface EmitOptions {
   perChannel?: boolean;
   /** 7-bit weights ([-63, 63]) for CPUs whose u8s8 kernels saturate (x86 without VNNI). */
   reduceRange?: boolean;
+  /**
+   * Bias correction (default true): subtract from each output channel's bias the mean shift
+   * that weight rounding causes, sum(dW * E[x]) with E[x] the calibration mean of each input
+   * channel (Nagel et al., "Data-Free Quantization", 2019, with measured instead of predicted
+   * means). Conv and Gemm; a Conv without bias gets one.
+   */
+  biasCorrection?: boolean;
+}
+
+/** Per output channel: sum over its weights of (rounding error x mean of the input channel). */
+export function biasCorrectionTerm(node: NodeProto, delta: Float32Array, dims: readonly number[], mean: Float64Array): Float64Array | undefined {
+  if (node.opType === 'Conv') {
+    const [m, cg] = dims;
+    const k = dims.slice(2).reduce((a, b) => a * b, 1);
+    const group = attrInt(node, 'group', 1);
+    if (cg * group !== mean.length) return undefined;
+    const perGroup = m / group;
+    const out = new Float64Array(m);
+    for (let o = 0; o < m; o++) {
+      const g = Math.floor(o / perGroup);
+      let acc = 0;
+      for (let c = 0; c < cg; c++) {
+        const mu = mean[g * cg + c];
+        const off = (o * cg + c) * k;
+        let s = 0;
+        for (let i = 0; i < k; i++) s += delta[off + i];
+        acc += s * mu;
+      }
+      out[o] = acc;
+    }
+    return out;
+  }
+  if (node.opType === 'Gemm') {
+    const transB = attrInt(node, 'transB', 0);
+    const [r, c] = dims;
+    const nOut = transB ? r : c;
+    const kIn = transB ? c : r;
+    if (kIn !== mean.length) return undefined;
+    const out = new Float64Array(nOut);
+    for (let n = 0; n < nOut; n++) {
+      let acc = 0;
+      for (let k = 0; k < kIn; k++) acc += delta[transB ? n * kIn + k : k * nOut + n] * mean[k];
+      out[n] = acc;
+    }
+    return out;
+  }
+  return undefined;
 }
 
 /**
  * Rewrites `model` (in place) to QDQ form following `plan`, with each activation tensor's
  * range from `ranges`.
  */
-export function emitQdq(model: ModelProto, plan: QdqPlan, ranges: ReadonlyMap<string, Range>, opts: EmitOptions = {}): void {
+export function emitQdq(
+  model: ModelProto,
+  plan: QdqPlan,
+  ranges: ReadonlyMap<string, Range>,
+  opts: EmitOptions = {},
+  channelMeans?: ReadonlyMap<string, Float64Array>,
+): void {
   const g = model.graph;
   const perChannel = opts.perChannel !== false;
   const qmax = opts.reduceRange ? 63 : 127;
@@ -355,7 +514,7 @@ export function emitQdq(model: ModelProto, plan: QdqPlan, ranges: ReadonlyMap<st
   }
 
   // Weights and biases.
-  const weightDq = new Map<string, { out: string; scales: Float32Array; node: NodeProto }>();
+  const weightDq = new Map<string, { out: string; scales: Float32Array; node: NodeProto; delta: Float32Array; dims: number[] }>();
   const before = new Map<NodeProto, NodeProto[]>(); // DQ nodes to emit right before a node
   const replaceInput = new Map<NodeProto, Map<number, string>>();
   const setInput = (n: NodeProto, i: number, name: string) => {
@@ -370,65 +529,80 @@ export function emitQdq(model: ModelProto, plan: QdqPlan, ranges: ReadonlyMap<st
   };
   const biasDone = new Map<string, { out: string; key: string }>();
   for (const p of plan.nodes) {
-    if (p.weight) {
-      const { name, axis: planAxis } = p.weight.plan;
-      const axis = perChannel ? planAxis : -1;
-      const key = `${name}@${axis}`;
-      let wq = weightDq.get(key);
-      if (!wq) {
-        const w = inits.get(name)!;
-        const wdims = dimsOf(w);
-        const quant = quantizeWeight(floatData(w), wdims, axis, qmax);
-        const qn = names.take(`${name}_quantized`);
-        const sn = names.take(`${name}_scale`);
-        const zn = names.take(`${name}_zero_point`);
-        const sdims = axis < 0 ? [] : [wdims[axis]];
-        newInits.push(
-          makeInt8Tensor(qn, wdims, quant.q),
-          makeFloatTensor(sn, sdims, quant.scales),
-          makeInt8Tensor(zn, sdims, new Int8Array(quant.scales.length)),
-        );
-        const out = names.take(`${name}_DequantizeLinear_Output`);
-        const attrs = axis < 0 ? [] : [intAttr('axis', axis)];
-        const node = makeNode('DequantizeLinear', [qn, sn, zn], [out], names.take(`${name}_DequantizeLinear`), attrs);
-        wq = { out, scales: quant.scales, node };
-        weightDq.set(key, wq);
-        pushBefore(p.node, node);
+    if (!p.weight) continue;
+    const { name, axis: planAxis } = p.weight.plan;
+    const axis = perChannel ? planAxis : -1;
+    const key = `${name}@${axis}`;
+    let wq = weightDq.get(key);
+    if (!wq) {
+      const w = inits.get(name)!;
+      const wdims = dimsOf(w);
+      const wf = floatData(w);
+      const quant = quantizeWeight(wf, wdims, axis, qmax);
+      const qn = names.take(`${name}_quantized`);
+      const sn = names.take(`${name}_scale`);
+      const zn = names.take(`${name}_zero_point`);
+      const sdims = axis < 0 ? [] : [wdims[axis]];
+      newInits.push(
+        makeInt8Tensor(qn, wdims, quant.q),
+        makeFloatTensor(sn, sdims, quant.scales),
+        makeInt8Tensor(zn, sdims, new Int8Array(quant.scales.length)),
+      );
+      const out = names.take(`${name}_DequantizeLinear_Output`);
+      const attrs = axis < 0 ? [] : [intAttr('axis', axis)];
+      const node = makeNode('DequantizeLinear', [qn, sn, zn], [out], names.take(`${name}_DequantizeLinear`), attrs);
+      // Rounding error of every weight (dequantized - float), for bias correction.
+      const inner = axis < 0 ? wf.length : wdims.slice(axis + 1).reduce((a, b) => a * b, 1);
+      const delta = new Float32Array(wf.length);
+      for (let i = 0; i < wf.length; i++) {
+        const c = axis < 0 ? 0 : Math.floor(i / inner) % wdims[axis];
+        delta[i] = quant.q[i] * quant.scales[c] - wf[i];
       }
-      setInput(p.node, p.weight.input, wq.out);
-      if (p.bias) {
-        const inScale = actParams.get(p.bias.activation)!.scale;
-        const key2 = `${p.bias.name}|${inScale}|${key}`;
-        let done = biasDone.get(p.bias.name);
-        if (!done || done.key !== key2) {
-          const b = floatData(inits.get(p.bias.name)!);
-          const bscale = new Float32Array(b.length);
-          const bq = new Int32Array(b.length);
-          for (let c = 0; c < b.length; c++) {
-            const s = Math.fround(inScale * wq.scales[wq.scales.length === 1 ? 0 : c]);
-            bscale[c] = s;
-            bq[c] = Math.max(-2147483647, Math.min(2147483647, roundHalfEven(b[c] / s)));
-          }
-          const qn = names.take(`${p.bias.name}_quantized`);
-          const sn = names.take(`${p.bias.name}_scale`);
-          const zn = names.take(`${p.bias.name}_zero_point`);
-          const perCh = wq.scales.length > 1;
-          const sdims = perCh ? [b.length] : [];
-          const scaleVals = perCh ? bscale : [bscale[0]];
-          newInits.push(
-            makeInt32Tensor(qn, [b.length], bq),
-            makeFloatTensor(sn, sdims, scaleVals),
-            makeInt32Tensor(zn, sdims, new Int32Array(scaleVals.length)),
-          );
-          const out = names.take(`${p.bias.name}_DequantizeLinear_Output`);
-          const attrs = perCh ? [intAttr('axis', 0)] : [];
-          pushBefore(p.node, makeNode('DequantizeLinear', [qn, sn, zn], [out], names.take(`${p.bias.name}_DequantizeLinear`), attrs));
-          done = { out, key: key2 };
-          biasDone.set(p.bias.name, done);
-        }
-        setInput(p.node, p.bias.input, done.out);
-      }
+      wq = { out, scales: quant.scales, node, delta, dims: wdims };
+      weightDq.set(key, wq);
+      pushBefore(p.node, node);
     }
+    setInput(p.node, p.weight.input, wq.out);
+    if (!p.bias) continue;
+    const mean = opts.biasCorrection === false ? undefined : channelMeans?.get(p.bias.activation);
+    const corr = mean ? biasCorrectionTerm(p.node, wq.delta, wq.dims, mean) : undefined;
+    const inScale = actParams.get(p.bias.activation)!.scale;
+    // No bias and a correction that rounds to zero everywhere: add nothing.
+    if (!p.bias.name && (!corr || corr.every((v, c) => Math.abs(v) < 0.5 * inScale * wq.scales[wq.scales.length === 1 ? 0 : c]))) continue;
+    const key2 = `${p.bias.name}|${p.bias.activation}|${inScale}|${key}|${corr ? 'c' : ''}`;
+    let done = p.bias.name ? biasDone.get(p.bias.name) : undefined;
+    if (!done || done.key !== key2) {
+      const nOut = wq.dims[p.node.opType === 'Conv' || attrInt(p.node, 'transB', 0) ? 0 : 1];
+      const b = p.bias.name ? Float32Array.from(floatData(inits.get(p.bias.name)!)) : new Float32Array(nOut);
+      if (corr) for (let c = 0; c < b.length; c++) b[c] -= corr[c];
+      const bscale = new Float32Array(b.length);
+      const bq = new Int32Array(b.length);
+      for (let c = 0; c < b.length; c++) {
+        const s = Math.fround(inScale * wq.scales[wq.scales.length === 1 ? 0 : c]);
+        bscale[c] = s;
+        bq[c] = Math.max(-2147483647, Math.min(2147483647, roundHalfEven(b[c] / s)));
+      }
+      const base = p.bias.name || `${p.node.name}_bias`;
+      const qn = names.take(`${base}_quantized`);
+      const sn = names.take(`${base}_scale`);
+      const zn = names.take(`${base}_zero_point`);
+      const perCh = wq.scales.length > 1;
+      const sdims = perCh ? [b.length] : [];
+      const scaleVals = perCh ? bscale : [bscale[0]];
+      newInits.push(
+        makeInt32Tensor(qn, [b.length], bq),
+        makeFloatTensor(sn, sdims, scaleVals),
+        makeInt32Tensor(zn, sdims, new Int32Array(scaleVals.length)),
+      );
+      const out = names.take(`${base}_DequantizeLinear_Output`);
+      const attrs = perCh ? [intAttr('axis', 0)] : [];
+      pushBefore(p.node, makeNode('DequantizeLinear', [qn, sn, zn], [out], names.take(`${base}_DequantizeLinear`), attrs));
+      done = { out, key: key2 };
+      if (p.bias.name) biasDone.set(p.bias.name, done);
+    }
+    while (p.node.input.length < p.bias.input) p.node.input.push('');
+    if (p.node.input.length === p.bias.input) p.node.input.push('');
+    setInput(p.node, p.bias.input, done.out);
   }
 
   // Folded Relus: the producer writes the Relu's output directly.
