@@ -12,13 +12,18 @@
  *   --faces DIR           calibration images (default ../shared/faces/img)
  *   --spoof DIR           spoof frames for liveness (default ../shared/spoof; "" for none)
  *   --calibration-images N (default 200)   --evaluation-images N (default 60)
- *   --method M            auto | minmax | percentile | entropy (default auto)
+ *   --method M            recipe | auto | minmax | percentile | entropy (default recipe: replay the
+ *                         calibration chosen per model in core/quantize/recipes.json, one pass each;
+ *                         auto: search every method and graph variant, minutes per model)
+ *   --save-recipe         with --method auto: write the winners to core/quantize/recipes.json
  *   --percentile P        for --method percentile (default 99.99)
  *   --config FILE         vision config (preprocessing settings) as for the engine
  *   --bench               also time fp32 vs int8 (2 threads) and count the optimized graph's kernels
  *   --json                last stdout line: one JSON object with every figure
+ *   --if-needed           (npm install) skip when every int8 model passes its check, or when
+ *                         there are no calibration images; never fails the install
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../core/config/load.ts';
@@ -28,6 +33,7 @@ import { sha256, verifyModel } from '../core/models/fetch.ts';
 import type { ModelName } from '../core/models/manifest.ts';
 import type { CalibrationMethod, CandidateResult, FeedSample, MethodCandidate, OutputComparison, OutputMap, PrepareVariant } from '../core/quantize/index.ts';
 import { DEFAULT_CANDIDATES, DEFAULT_VARIANTS, QUANTIZER_VERSION, inputConvNodes, int8ManifestPath, int8ModelPath, quantizeModelAuto } from '../core/quantize/index.ts';
+import { loadInt8Model } from '../core/quantize/artifact.ts';
 import { buildCalibrationSets } from '../core/quantize/inputs.ts';
 import { compareSpeed, optimizedOpCounts } from '../core/quantize/verify.ts';
 import { visionConfigSchema } from '../core/vision/config.ts';
@@ -42,11 +48,13 @@ const { values } = parseArgs({
     spoof: { type: 'string' },
     'calibration-images': { type: 'string', default: '200' },
     'evaluation-images': { type: 'string', default: '60' },
-    method: { type: 'string', default: 'auto' },
+    method: { type: 'string', default: 'recipe' },
+    'save-recipe': { type: 'boolean', default: false },
     percentile: { type: 'string', default: '99.99' },
     config: { type: 'string' },
     bench: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    'if-needed': { type: 'boolean', default: false },
   },
 });
 
@@ -57,16 +65,55 @@ const KIND: Record<string, ModelKind> = {
   fr_liveness: 'liveness',
 };
 
+interface Recipe {
+  method: CalibrationMethod;
+  percentile?: number;
+  equalize: boolean;
+  decomposePRelu: boolean;
+  excludeNodes: string[];
+  sha256: string;
+}
+const RECIPES = resolve(import.meta.dirname, '../core/quantize/recipes.json');
+const readRecipes = (): Record<string, Recipe> => JSON.parse(readFileSync(RECIPES, 'utf8'));
+
 const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
 const log = (m: string) => console.error(`quantize: ${m}`);
+
+/** For npm install: true when there is nothing to do (or nothing that can be done). */
+function alreadyDone(modelDir: string, names: string[], faceDir: string): boolean {
+  if (process.env.PORTIER_SKIP_QUANTIZE === '1') {
+    log('PORTIER_SKIP_QUANTIZE=1: not building int8 models');
+    return true;
+  }
+  const stale = names.filter((n) => {
+    try {
+      loadInt8Model(modelDir, n as ModelName);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (!stale.length) {
+    log('int8 models present and verified');
+    return true;
+  }
+  if (!existsSync(faceDir)) {
+    log(`no calibration images at ${faceDir}: int8 models not built, the engine runs fp32 (run npm run quantize -- --faces <dir> to build them)`);
+    return true;
+  }
+  log(`building int8 models for ${stale.join(', ')} from the recorded recipes (about a minute; PORTIER_SKIP_QUANTIZE=1 skips)`);
+  return false;
+}
 
 async function main() {
   const config = loadConfigFile(visionConfigSchema, values.config);
   const modelDir = values['model-dir'] ?? config.modelDir;
   const names = values.models!.split(',').map((s) => s.trim()).filter(Boolean);
+  if (values['if-needed'] && alreadyDone(modelDir, names, resolve(values.faces ?? join(sharedDir(), 'faces/img')))) return;
   for (const n of names) if (!KIND[n]) throw new Error(`unknown model '${n}' (expected one of ${Object.keys(KIND).join(', ')})`);
   const method = values.method!;
-  if (!['auto', 'minmax', 'percentile', 'entropy'].includes(method)) throw new Error(`unknown --method '${method}'`);
+  if (!['recipe', 'auto', 'minmax', 'percentile', 'entropy'].includes(method)) throw new Error(`unknown --method '${method}'`);
+  const recipes = readRecipes();
   const percentile = Number(values.percentile);
   const shared = sharedDir();
   const faceDir = resolve(values.faces ?? join(shared, 'faces/img'));
@@ -110,6 +157,11 @@ async function main() {
       const first = inputConvNodes(fp32[name]);
       candidates = [...DEFAULT_CANDIDATES, ...DEFAULT_CANDIDATES.map((c) => ({ ...c, excludeNodes: first }))];
       variants = DEFAULT_VARIANTS;
+    } else if (method === 'recipe') {
+      const r = recipes[name];
+      if (!r) throw new Error(`${name}: no recipe in ${RECIPES}; run with --method auto --save-recipe`);
+      candidates = [{ method: r.method, percentile: r.percentile, excludeNodes: r.excludeNodes }];
+      variants = [{ equalize: r.equalize, decomposePRelu: r.decomposePRelu }];
     } else {
       candidates = [{ method: method as CalibrationMethod, percentile: method === 'percentile' ? percentile : undefined }];
       variants = [{}];
@@ -179,6 +231,22 @@ async function main() {
         2,
       ) + '\n',
     );
+    if (method === 'recipe') {
+      const same = recipes[name].sha256 === sha256(res.bytes);
+      entry.reproduced = same;
+      log(`${name}: ${same ? 'reproduced the recorded recipe byte for byte' : 'differs from the recorded recipe bytes (other calibration images or onnxruntime build?)'}`);
+    }
+    if (method === 'auto' && values['save-recipe']) {
+      recipes[name] = {
+        method: best.method,
+        percentile: best.percentile,
+        equalize: best.variant.equalize !== false,
+        decomposePRelu: best.variant.decomposePRelu !== false,
+        excludeNodes: [...(best.excludeNodes ?? [])],
+        sha256: sha256(res.bytes),
+      };
+      writeFileAtomicSync(RECIPES, JSON.stringify(recipes, null, 2) + '\n');
+    }
     log(`${name}: ${ratio}x smaller (${fp32[name].length} -> ${res.bytes.length} bytes), calibration ${describe(best)}, ${JSON.stringify(accuracy)} [${secs}s]`);
     if (values.bench) {
       const ops = await optimizedOpCounts(res.bytes);
@@ -233,5 +301,6 @@ async function main() {
 
 main().catch((err) => {
   console.error(`quantize: ${(err as Error).stack ?? err}`);
-  process.exit(1);
+  // A failed int8 build must not fail npm install: the engine falls back to fp32 and says why.
+  process.exit(values['if-needed'] ? 0 : 1);
 });

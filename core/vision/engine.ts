@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { verifyModel } from '../models/fetch.ts';
+import { Int8ModelError, loadInt8Model } from '../quantize/artifact.ts';
 import type { ModelName } from '../models/manifest.ts';
 import type { VisionConfig } from './config.ts';
 import { detectFaces } from './detector.ts';
@@ -104,12 +105,15 @@ export class VisionEngine {
         kind === 'liveness' && config.parallelLiveness ? createWorkerModelSession(model, label, { ...opts, threads: 1 }) : createModelSession(model, label, opts);
       const fp32 = join(config.modelDir, `${name}.onnx`);
       if (kind !== 'eye' && config.precision[kind] === 'int8') {
-        const int8 = join(config.modelDir, `${name}.int8.onnx`);
-        if (existsSync(int8)) {
+        try {
+          // Checked against its sidecar like the fp32 file is against the pinned hash.
+          const { bytes } = loadInt8Model(config.modelDir, name);
           precision[kind] = 'int8';
-          return open(int8, `${name} (int8)`);
+          return open(bytes, `${name} (int8)`);
+        } catch (err) {
+          if (!(err instanceof Int8ModelError)) throw err;
+          log.warn(`${name}: using fp32 because the int8 model is unusable: ${err.message}`);
         }
-        log.warn(`${name}: int8 model ${int8} not found (run npm run quantize); using fp32`);
       }
       if (kind !== 'eye') precision[kind] = 'fp32';
       if (!existsSync(fp32)) throw new Error(`model ${fp32} is missing: run npm run fetch-models`);
