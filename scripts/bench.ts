@@ -1,8 +1,9 @@
 /**
- * `npm run bench [-- --json] [--limit N] [--sizes 1000,10000,100000,1000000] [--skip device,gallery]`:
+ * `npm run bench [-- --json] [--limit N] [--sizes 1000,10000,100000,1000000] [--skip device,gallery,outbox]`:
  * per-stage p50/p95 latency over LFW images from ../shared (250x250, one face each), faces per
  * second, peak RSS of the pipeline; frame-to-relay latency of the whole device on the simulated
- * camera; 1:N search time by gallery size and RSS with 100k templates enrolled.
+ * camera; 1:N search time by gallery size and RSS with 100k templates enrolled; the audit outbox
+ * with 1,000,000 events queued.
  * `--precision fp32|int8` picks the models; `--vs` times fp32 and int8 pipelines in one process.
  * With --json the last line of stdout is one JSON object.
  */
@@ -16,6 +17,7 @@ import { round2 } from '../core/eval/stats.ts';
 import { visionConfigSchema, withPrecision } from '../core/vision/config.ts';
 import { VisionEngine } from '../core/vision/engine.ts';
 import { benchFrameToRelay } from '../device/bench/frame-to-relay.ts';
+import { benchOutbox } from '../device/bench/outbox.ts';
 import { benchGallery } from './bench-gallery.ts';
 
 const { values } = parseArgs({
@@ -80,9 +82,15 @@ async function main() {
     console.log(`RSS with 100k templates enrolled (models loaded too): ${g.rss_100k_mb} MB`);
   }
   await engine.close();
+  let outbox: Record<string, unknown> = {};
+  if (!skip.has('outbox')) {
+    const o = benchOutbox();
+    outbox = { outbox: o };
+    console.log(`outbox with ${o.events} events queued: durable append p50 ${o.append_p50_ms} ms, peek 100 ${o.peek100_ms} ms, ack 100 ${o.ack100_ms} ms, reopen (quick_check + count) ${o.reopen_ms} ms; filled in ${o.fill_s} s`);
+  }
   if (values.json) {
     const stageP50 = Object.fromEntries(Object.entries(r.stages).map(([s, v]) => [`${s}_p50_ms`, v.p50_ms]));
-    console.log(JSON.stringify({ pipeline_p50_ms: r.pipeline_p50_ms, pipeline_p95_ms: r.pipeline_p95_ms, faces_per_s: r.faces_per_s, rss_mb: rssMb, ...stageP50, stages: r.stages, faces: r.faces, ...device, ...gallery }));
+    console.log(JSON.stringify({ pipeline_p50_ms: r.pipeline_p50_ms, pipeline_p95_ms: r.pipeline_p95_ms, faces_per_s: r.faces_per_s, rss_mb: rssMb, ...stageP50, stages: r.stages, faces: r.faces, ...device, ...gallery, ...outbox }));
   }
 }
 
