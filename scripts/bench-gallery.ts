@@ -6,6 +6,7 @@
  *   npx tsx scripts/bench-gallery.ts [sizes...]     e.g. 1000 10000 100000 1000000
  */
 import { fileURLToPath } from 'node:url';
+import { xorshift } from '../core/eval/rng.ts';
 import { Gallery } from '../device/gallery/gallery.ts';
 import type { GalleryConfig } from '../device/gallery/config.ts';
 
@@ -15,15 +16,7 @@ const POOL = 1 << 20;
 
 /** A pool of gaussian-ish numbers; vectors are windows into it, so 1M templates generate in seconds. */
 function makePool(seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  const r = () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
+  const r = xorshift(seed);
   const pool = new Float32Array(POOL + DIM);
   for (let i = 0; i < pool.length; i++) pool[i] = (r() + r() + r() + r() - 2) * 1.7;
   return pool;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { xorshift } from '../../../core/eval/rng.ts';
 import { compileKernel } from '../../../device/gallery/build-kernel.ts';
 import { Gallery } from '../../../device/gallery/gallery.ts';
 import { kernelWasmBase64 } from '../../../device/gallery/kernel-wasm.ts';
@@ -8,17 +9,7 @@ import { Int8Scorer, jsScores } from '../../../device/gallery/scorer.ts';
 
 const DIM = 512;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
+const rng = xorshift;
 
 /** People as a random base vector; each template is the base plus noise (like real embeddings). */
 function makePeople(seed: number, people: number, perPerson: number, noise = 0.6): ReferenceTemplate[] {
