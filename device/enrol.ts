@@ -44,7 +44,9 @@ export async function enrolPerson(deps: EnrolDeps, person: PersonRecord, photos:
   store.db.transaction(() => {
     store.persons.upsert(person);
     store.templates.removePerson(person.id);
+    store.faceImages.removePerson(person.id);
     for (const e of embeddings) store.templates.add(person.id, e);
+    if (store.config.storeFaceImages) for (const p of photos) store.faceImages.add(person.id, p.data);
   })();
   gallery.setPerson(person.id, embeddings);
   return embeddings.length;

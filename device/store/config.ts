@@ -17,7 +17,10 @@ export const storeConfigSchema = z.strictObject({
     })
     .prefault({})
     .describe('Encryption key for templates at rest.'),
-  storeFaceImages: z.boolean().default(false).describe('Keep face images next to templates. Off: only embeddings are stored.'),
+  storeFaceImages: z
+    .boolean()
+    .default(false)
+    .describe('Keep enrolment photos, encrypted like the templates. Off (default): only embeddings are stored and no face image is ever written or sent.'),
 });
 
 export type StoreConfig = z.output<typeof storeConfigSchema>;

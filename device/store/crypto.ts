@@ -57,23 +57,41 @@ export interface SealedTemplate {
   data: Buffer;
 }
 
-export function sealTemplate(key: Buffer, personId: string, embedding: Float32Array): SealedTemplate {
+/** AES-256-GCM with a fresh 12-byte nonce; `aad` binds the row to its owner and purpose. */
+function seal(key: Buffer, aad: string, plain: Uint8Array): SealedTemplate {
   const nonce = randomBytes(12);
   const c = createCipheriv('aes-256-gcm', key, nonce);
-  c.setAAD(Buffer.from(AAD_PREFIX + personId, 'utf8'));
-  const plain = Buffer.from(embedding.buffer, embedding.byteOffset, embedding.byteLength);
+  c.setAAD(Buffer.from(aad, 'utf8'));
   const data = Buffer.concat([c.update(plain), c.final()]);
   return { nonce, tag: c.getAuthTag(), data };
 }
 
+function open(key: Buffer, aad: string, sealed: SealedTemplate): Buffer {
+  const d = createDecipheriv('aes-256-gcm', key, sealed.nonce);
+  d.setAAD(Buffer.from(aad, 'utf8'));
+  d.setAuthTag(sealed.tag);
+  return Buffer.concat([d.update(sealed.data), d.final()]);
+}
+
+export function sealTemplate(key: Buffer, personId: string, embedding: Float32Array): SealedTemplate {
+  return seal(key, AAD_PREFIX + personId, new Uint8Array(embedding.buffer, embedding.byteOffset, embedding.byteLength));
+}
+
 /** Throws when the key is wrong, the row was altered or it belongs to another person. */
 export function openTemplate(key: Buffer, personId: string, sealed: SealedTemplate): Float32Array {
-  const d = createDecipheriv('aes-256-gcm', key, sealed.nonce);
-  d.setAAD(Buffer.from(AAD_PREFIX + personId, 'utf8'));
-  d.setAuthTag(sealed.tag);
-  const plain = Buffer.concat([d.update(sealed.data), d.final()]);
+  const plain = open(key, AAD_PREFIX + personId, sealed);
   if (plain.length % 4 !== 0) throw new Error('template length is not a whole number of floats');
   const out = new Float32Array(plain.length / 4);
   new Uint8Array(out.buffer).set(plain);
   return out;
+}
+
+const IMAGE_AAD_PREFIX = 'portier-face-image-v1:';
+
+export function sealFaceImage(key: Buffer, personId: string, image: Uint8Array): SealedTemplate {
+  return seal(key, IMAGE_AAD_PREFIX + personId, image);
+}
+
+export function openFaceImage(key: Buffer, personId: string, sealed: SealedTemplate): Buffer {
+  return open(key, IMAGE_AAD_PREFIX + personId, sealed);
 }

@@ -18,7 +18,7 @@ export class StoreCorruptError extends Error {
   }
 }
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -50,6 +50,18 @@ function migrate(db: Database.Database): void {
       created_at INTEGER NOT NULL
     );
     CREATE INDEX IF NOT EXISTS templates_person ON templates(person_id);
+  `);
+  // v2: enrolment photos, kept only when store.storeFaceImages is on, encrypted like templates.
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS face_images (
+      id INTEGER PRIMARY KEY,
+      person_id TEXT NOT NULL,
+      nonce BLOB NOT NULL,
+      tag BLOB NOT NULL,
+      data BLOB NOT NULL,
+      created_at INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS face_images_person ON face_images(person_id);
     PRAGMA user_version = ${SCHEMA_VERSION};
   `);
 }

@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3';
 import type { Low } from 'lowdb';
 import { type StoreConfig, storeConfigSchema } from './config.ts';
 import { loadKeyEnv, loadKeyFile } from './crypto.ts';
+import { FaceImageStore } from './face-images.ts';
 import { Outbox } from './outbox.ts';
 import { PersonStore } from './persons.ts';
 import { type DeviceSettings, openSettings } from './settings.ts';
@@ -20,6 +21,8 @@ export interface DeviceStore {
   readonly outbox: Outbox;
   readonly persons: PersonStore;
   readonly templates: TemplateStore;
+  /** Enrolment photos; written only when config.storeFaceImages is on. */
+  readonly faceImages: FaceImageStore;
   readonly settings: Low<DeviceSettings>;
   /** Delete a person and their templates in one transaction. */
   removePerson(id: string): boolean;
@@ -42,7 +45,9 @@ export async function openStore(config: Partial<StoreConfig> = {}, deps: StoreDe
   const db = openDatabase(at(cfg.databaseFile), { onCorrupt: cfg.onCorrupt, integrityCheck: cfg.integrityCheck });
   const persons = new PersonStore(db);
   const templates = new TemplateStore(db, key);
+  const faceImages = new FaceImageStore(db, key);
   const removeTx = db.transaction((id: string) => {
+    faceImages.removePerson(id);
     const t = templates.removePerson(id);
     return persons.remove(id) || t > 0;
   });
@@ -52,6 +57,7 @@ export async function openStore(config: Partial<StoreConfig> = {}, deps: StoreDe
     outbox: new Outbox(db),
     persons,
     templates,
+    faceImages,
     settings,
     removePerson: (id) => removeTx(id),
     loadGallery: (g) => templates.loadInto(g),

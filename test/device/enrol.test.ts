@@ -1,0 +1,81 @@
+/** Local enrolment: quality-checked templates, encrypted storage, photos only when allowed. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VisionEngine } from '../../core/vision/engine.ts';
+import type { Device } from '../../device/daemon.ts';
+import { EnrolmentError, enrolPerson } from '../../device/enrol.ts';
+import { fixture, hasModels, makeEngine, skipReason } from '../helpers.ts';
+import { ALL_WEEK, runDevice, tempDir, testConfig } from './harness.ts';
+
+const person = (id: string) => ({ id, name: id, active: true, validFrom: null, validUntil: null, groups: [], schedules: ALL_WEEK });
+
+describe.skipIf(skipReason(hasModels, 'models/ missing'))('enrolment', () => {
+  let engine: VisionEngine;
+  const cleanups: (() => void)[] = [];
+  beforeAll(async () => {
+    engine = await makeEngine();
+  });
+  afterAll(async () => {
+    await engine?.close();
+    cleanups.forEach((c) => c());
+  });
+  async function device(storeFaceImages: boolean): Promise<Device> {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    writeFileSync(join(t.dir, 'idle.json'), JSON.stringify([{ idle: 30 }]));
+    return runDevice(testConfig(t.dir, { store: { storeFaceImages }, camera: { type: 'simulated', simulated: { source: join(t.dir, 'idle.json'), loop: false } } }), engine);
+  }
+  const hopper = readFileSync(fixture('grace_hopper.jpg'));
+
+  it('stores templates only, never the photo, by default', async () => {
+    const d = await device(false);
+    try {
+      expect(await enrolPerson(d, person('gh'), [{ label: 'gh', data: hopper }])).toBe(1);
+      expect(d.gallery.has('gh')).toBe(true);
+      expect(d.store.templates.list('gh')).toHaveLength(1);
+      expect(d.store.faceImages.list('gh')).toEqual([]);
+      const rows = d.store.db.prepare('SELECT count(*) AS n FROM face_images').get() as { n: number };
+      expect(rows.n).toBe(0);
+    } finally {
+      await d.stop();
+    }
+  });
+
+  it('keeps the photo encrypted when storeFaceImages is on, and removes it with the person', async () => {
+    const d = await device(true);
+    try {
+      await enrolPerson(d, person('gh'), [{ label: 'gh', data: hopper }]);
+      expect(d.store.faceImages.list('gh')).toEqual([hopper]);
+      const raw = d.store.db.prepare('SELECT data FROM face_images').get() as { data: Buffer };
+      expect(raw.data.equals(hopper)).toBe(false);
+      expect(raw.data.includes(hopper.subarray(0, 64))).toBe(false);
+      // A row moved to another person fails authentication.
+      d.store.db.prepare("UPDATE face_images SET person_id = 'other'").run();
+      expect(() => d.store.faceImages.list('other')).toThrow();
+      d.store.db.prepare("UPDATE face_images SET person_id = 'gh'").run();
+      expect(d.store.removePerson('gh')).toBe(true);
+      expect(d.store.faceImages.list('gh')).toEqual([]);
+    } finally {
+      await d.stop();
+    }
+  });
+
+  it('refuses photos without exactly one good face and stores nothing for that person', async () => {
+    const d = await device(true);
+    try {
+      const blank = await sharp({ create: { width: 300, height: 300, channels: 3, background: '#777' } }).jpeg().toBuffer();
+      await expect(enrolPerson(d, person('x'), [{ label: 'good.jpg', data: hopper }, { label: 'blank.jpg', data: blank }])).rejects.toThrow(EnrolmentError);
+      await expect(enrolPerson(d, person('x'), [{ label: 'blank.jpg', data: blank }])).rejects.toThrow(/blank.jpg: no face found/);
+      const tiny = await sharp(hopper).resize(90, 90).jpeg().toBuffer();
+      await expect(enrolPerson(d, person('x'), [{ label: 'tiny.jpg', data: tiny }])).rejects.toThrow(/tiny.jpg: face rejected \(.*too_small/);
+      await expect(enrolPerson(d, person('x'), [{ label: 'cut.jpg', data: hopper.subarray(0, 4000) }])).rejects.toThrow(/cut.jpg: cannot decode/);
+      expect(d.gallery.has('x')).toBe(false);
+      expect(d.store.persons.get('x')).toBeUndefined();
+      expect(d.store.faceImages.list('x')).toEqual([]);
+    } finally {
+      await d.stop();
+    }
+  });
+});
