@@ -1,32 +1,20 @@
 /** Local enrolment: quality-checked templates, encrypted storage, photos only when allowed. */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { VisionEngine } from '../../core/vision/engine.ts';
+import { describe, expect, it } from 'vitest';
 import type { Device } from '../../device/daemon.ts';
 import { EnrolmentError, enrolPerson } from '../../device/enrol.ts';
-import { fixture, hasModels, makeEngine, skipReason } from '../helpers.ts';
-import { ALL_WEEK, runDevice, tempDir, testConfig } from './harness.ts';
+import { fixture, hasModels, skipReason } from '../helpers.ts';
+import { ALL_WEEK, deviceSuite, idleCamera, runDevice, testConfig } from './harness.ts';
 
 const person = (id: string) => ({ id, name: id, active: true, validFrom: null, validUntil: null, groups: [], schedules: ALL_WEEK });
 
 describe.skipIf(skipReason(hasModels, 'models/ missing'))('enrolment', () => {
-  let engine: VisionEngine;
-  const cleanups: (() => void)[] = [];
-  beforeAll(async () => {
-    engine = await makeEngine();
-  });
-  afterAll(async () => {
-    await engine?.close();
-    cleanups.forEach((c) => c());
-  });
-  async function device(storeFaceImages: boolean): Promise<Device> {
-    const t = tempDir();
-    cleanups.push(t.cleanup);
-    writeFileSync(join(t.dir, 'idle.json'), JSON.stringify([{ idle: 30 }]));
-    return runDevice(testConfig(t.dir, { store: { storeFaceImages }, camera: { type: 'simulated', simulated: { source: join(t.dir, 'idle.json'), loop: false } } }), engine);
-  }
+  const suite = deviceSuite();
+  const device = (storeFaceImages: boolean): Promise<Device> => {
+    const dir = suite.dir();
+    return runDevice(testConfig(dir, { store: { storeFaceImages }, ...idleCamera(dir) }), suite.engine());
+  };
   const hopper = readFileSync(fixture('grace_hopper.jpg'));
 
   it('stores templates only, never the photo, by default', async () => {

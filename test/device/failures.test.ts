@@ -7,43 +7,26 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addLogSink, type LogRecord } from '../../core/log/logger.ts';
-import type { VisionEngine } from '../../core/vision/engine.ts';
 import { enrolPerson } from '../../device/enrol.ts';
 import type { SimulatedGpio } from '../../device/gpio/simulated.ts';
-import { fixture, hasModels, makeEngine, skipReason } from '../helpers.ts';
-import { ALL_WEEK, runDevice, tempDir, testConfig } from './harness.ts';
-
-const idleScenario = (dir: string) => {
-  const f = join(dir, 'idle.json');
-  writeFileSync(f, JSON.stringify([{ idle: 30 }]));
-  return { camera: { type: 'simulated' as const, simulated: { source: f, loop: false } } };
-};
+import { fixture, hasModels, skipReason } from '../helpers.ts';
+import { ALL_WEEK, deviceSuite, idleCamera, runDevice, testConfig } from './harness.ts';
 
 describe.skipIf(skipReason(hasModels, 'models/ missing'))('device failure modes', () => {
-  let engine: VisionEngine;
-  const cleanups: (() => void)[] = [];
+  const suite = deviceSuite();
+  const dir = suite.dir;
   const logs: LogRecord[] = [];
   let unsink: () => void;
-  beforeAll(async () => {
-    engine = await makeEngine();
+  beforeAll(() => {
     unsink = addLogSink((r) => logs.push(r));
   });
-  afterAll(async () => {
-    unsink();
-    await engine?.close();
-    cleanups.forEach((c) => c());
-  });
-  const dir = () => {
-    const t = tempDir();
-    cleanups.push(t.cleanup);
-    return t.dir;
-  };
+  afterAll(() => unsink());
   const relayLevels = (d: { gpio: unknown; config: { door: { relay: { pin: number } } } }) =>
     (d.gpio as SimulatedGpio).outputHistory(d.config.door.relay.pin).map((h) => h.level);
 
   it('skips corrupt frames with one warning and keeps recognising', async () => {
     const d = dir();
-    const device = await runDevice(testConfig(d, idleScenario(d)), engine);
+    const device = await runDevice(testConfig(d, idleCamera(d)), suite.engine());
     const corrupt: number[] = [];
     device.loop.on('corrupt', (seq: number) => corrupt.push(seq));
     const good = readFileSync(fixture('grace_hopper.jpg'));
@@ -63,7 +46,7 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('device failure modes'
 
   it('recognises raw YUV420 frames and refuses a short one as corrupt', async () => {
     const d = dir();
-    const device = await runDevice(testConfig(d, idleScenario(d)), engine);
+    const device = await runDevice(testConfig(d, idleCamera(d)), suite.engine());
     const { data, info } = await sharp(readFileSync(fixture('grace_hopper.jpg'))).resize(320, 320).raw().toBuffer({ resolveWithObject: true });
     const w = info.width, h = info.height;
     // RGB -> I420, BT.601 limited range (what rpicam-vid --codec yuv420 delivers).
@@ -90,7 +73,7 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('device failure modes'
   it('restarts a dying camera process with backoff and stays locked', async () => {
     const d = dir();
     const cfg = testConfig(d, { camera: { type: 'libcamera', libcamera: { binary: '/bin/false' }, restart: { initialDelayMs: 100, maxDelayMs: 400 } } });
-    const device = await runDevice(cfg, engine);
+    const device = await runDevice(cfg, suite.engine());
     await new Promise((r) => setTimeout(r, 1500));
     const restarts = device.camera.stats.restarts;
     const state = device.state();
@@ -106,7 +89,7 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('device failure modes'
 
   it('keeps the door locked and loses nothing when the outbox disk is full', async () => {
     const d = dir();
-    const device = await runDevice(testConfig(d, { ...idleScenario(d), recognition: { votesNeeded: 1, minLiveFrames: 1 } }), engine);
+    const device = await runDevice(testConfig(d, { ...idleCamera(d), recognition: { votesNeeded: 1, minLiveFrames: 1 } }), suite.engine());
     const hopper = readFileSync(fixture('grace_hopper.jpg'));
     await enrolPerson(device, { id: 'gh', name: 'Grace', active: true, validFrom: null, validUntil: null, groups: [], schedules: ALL_WEEK }, [{ label: 'gh', data: hopper }]);
     const before = device.store.outbox.peek(1000).map((e) => e.id);
@@ -146,7 +129,7 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('device failure modes'
   it('quarantines a corrupt database and starts locked, or refuses when told to', async () => {
     const d = dir();
     writeFileSync(join(d, 'portier.db'), Buffer.alloc(8192, 0x5a));
-    const device = await runDevice(testConfig(d, idleScenario(d)), engine);
+    const device = await runDevice(testConfig(d, idleCamera(d)), suite.engine());
     const locked = device.door.state.locked;
     const depth = device.store.outbox.count();
     await device.stop();
@@ -156,6 +139,6 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('device failure modes'
 
     const d2 = dir();
     writeFileSync(join(d2, 'portier.db'), Buffer.alloc(8192, 0x5a));
-    await expect(runDevice(testConfig(d2, { ...idleScenario(d2), store: { onCorrupt: 'refuse' } }), engine)).rejects.toThrow(/corrupt|not a database/i);
+    await expect(runDevice(testConfig(d2, { ...idleCamera(d2), store: { onCorrupt: 'refuse' } }), suite.engine())).rejects.toThrow(/corrupt|not a database/i);
   });
 });

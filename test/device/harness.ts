@@ -1,6 +1,6 @@
 /** Test harness for whole-device tests: a temp data folder, env-held key, shared engine. */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../core/config/load.ts';
@@ -8,7 +8,8 @@ import type { VisionEngine } from '../../core/vision/engine.ts';
 import { deviceConfigSchema, type DeviceConfig, type DeviceConfigInput } from '../../device/config.ts';
 import { startDevice, type Device } from '../../device/daemon.ts';
 import type { DecisionEvent } from '../../device/recognition/loop.ts';
-import { repoRoot } from '../helpers.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { makeEngine, repoRoot } from '../helpers.ts';
 
 export const testKeyEnv = { PORTIER_TEMPLATE_KEY: randomBytes(32).toString('base64') };
 
@@ -53,3 +54,31 @@ export async function collectDecisions(device: Device, timeoutMs: number): Promi
 }
 
 export const ALL_WEEK = [{ door: '*', days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as ('mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun')[], from: '00:00', to: '24:00' }];
+
+/** One engine per test file and temp folders removed after it: the set-up every device suite needs. */
+export function deviceSuite(): { engine: () => VisionEngine; dir: () => string } {
+  let engine: VisionEngine | undefined;
+  const cleanups: (() => void)[] = [];
+  beforeAll(async () => {
+    engine = await makeEngine();
+  });
+  afterAll(async () => {
+    await engine?.close();
+    cleanups.forEach((c) => c());
+  });
+  return {
+    engine: () => engine!,
+    dir: () => {
+      const t = tempDir();
+      cleanups.push(t.cleanup);
+      return t.dir;
+    },
+  };
+}
+
+/** Camera config for a scenario with nobody at the door (tests drive frames themselves). */
+export function idleCamera(dir: string): DeviceConfigInput {
+  const source = join(dir, 'idle.json');
+  writeFileSync(source, JSON.stringify([{ idle: 30 }]));
+  return { camera: { type: 'simulated', simulated: { source, loop: false } } };
+}

@@ -1,26 +1,15 @@
 /** The running daemon's local endpoint reflects what the loop did. */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { VisionEngine } from '../../core/vision/engine.ts';
-import { fixture, hasModels, makeEngine, skipReason } from '../helpers.ts';
-import { runDevice, tempDir, testConfig } from './harness.ts';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { fixture, hasModels, skipReason } from '../helpers.ts';
+import { deviceSuite, idleCamera, runDevice, testConfig } from './harness.ts';
 
 describe.skipIf(skipReason(hasModels, 'models/ missing'))('device status endpoint', () => {
-  let engine: VisionEngine;
-  const t = tempDir();
-  beforeAll(async () => {
-    engine = await makeEngine();
-  });
-  afterAll(async () => {
-    await engine?.close();
-    t.cleanup();
-  });
+  const suite = deviceSuite();
 
   it('serves state, health and per-stage inference metrics after a frame', async () => {
-    writeFileSync(join(t.dir, 'idle.json'), JSON.stringify([{ idle: 30 }]));
-    const cfg = testConfig(t.dir, { http: { enabled: true, port: 0 }, camera: { type: 'simulated', simulated: { source: join(t.dir, 'idle.json'), loop: false } } });
-    const device = await runDevice(cfg, engine);
+    const dir = suite.dir();
+    const device = await runDevice(testConfig(dir, { http: { enabled: true, port: 0 }, ...idleCamera(dir) }), suite.engine());
     try {
       const base = `http://${device.http!.host}:${device.http!.port}`;
       await device.loop.processFrame({ data: readFileSync(fixture('grace_hopper.jpg')), format: 'jpeg', ts: Date.now(), seq: 1 });
