@@ -10,6 +10,7 @@ import { loadConfigFile } from '../core/config/load.ts';
 import { evalPairs, evalPairsVs } from '../core/eval/pairs.ts';
 import { evalSpoof } from '../core/eval/spoof.ts';
 import { evalIdentify, formatIdentifyReport } from '../device/eval/identify.ts';
+import { recognitionConfigSchema } from '../device/recognition/config.ts';
 import { visionConfigSchema, withPrecision } from '../core/vision/config.ts';
 import { VisionEngine } from '../core/vision/engine.ts';
 
@@ -63,7 +64,8 @@ async function main() {
     console.log(`recommended match.threshold ${r.recommended_threshold.toFixed(4)} (FAR 1e-3); best-accuracy threshold ${r.threshold_best_accuracy.toFixed(4)}`);
     result = { ...r };
   } else if (values.identify) {
-    const r = await evalIdentify(engine, values.identify);
+    // Read at the device's 1:N vote threshold, not the 1:1 compare threshold.
+    const r = await evalIdentify(engine, values.identify, recognitionConfigSchema.parse({}).matchThreshold);
     console.log(formatIdentifyReport(r));
     result = { ...r };
   } else {

@@ -178,7 +178,7 @@ export function formatIdentifyReport(r: IdentifyReport): string {
     );
   }
   lines.push(`rank-1 closed-set accuracy ${pct(r.rank1)}`);
-  lines.push(`at configured match.threshold ${r.configured_threshold}: TPIR ${pct(r.tpir_at_configured)}, FPIR ${pct(r.fpir_at_configured)}`);
+  lines.push(`at the door's recognition.matchThreshold ${r.configured_threshold}: TPIR ${pct(r.tpir_at_configured)}, FPIR ${pct(r.fpir_at_configured)}`);
   return lines.join('\n');
 }
 
@@ -240,8 +240,9 @@ function probe(gallery: Gallery, identity: string, embedding: Float32Array | und
   return { identity, top: hit ? { personId: hit.personId, score: hit.score } : null };
 }
 
-export async function evalIdentify(engine: VisionEngine, manifestFile: string, galleryConfig: Partial<GalleryConfig> = {}): Promise<IdentifyReport> {
+/** `threshold`: the door's 1:N vote threshold (recognition.matchThreshold) the report is read at. */
+export async function evalIdentify(engine: VisionEngine, manifestFile: string, threshold: number, galleryConfig: Partial<GalleryConfig> = {}): Promise<IdentifyReport> {
   const rows = readManifest(manifestFile);
   const embeddings = await embedImages(engine, rows.map((r) => r.path));
-  return runIdentification(rows, embeddings, engine.config.match.threshold, galleryConfig);
+  return runIdentification(rows, embeddings, threshold, galleryConfig);
 }
