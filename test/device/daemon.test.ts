@@ -6,15 +6,14 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { VisionEngine } from '../../core/vision/engine.ts';
+import { describe, expect, it } from 'vitest';
 import { splitMjpeg } from '../../device/camera/mjpeg.ts';
 import type { Device } from '../../device/daemon.ts';
 import { enrolPerson } from '../../device/enrol.ts';
 import { closeDoor, openDoor, pressExitButton } from '../../device/door/simulate.ts';
 import type { SimulatedGpio } from '../../device/gpio/simulated.ts';
-import { fixture, hasModels, hasShared, makeEngine, sharedDir, skipReason } from '../helpers.ts';
-import { ALL_WEEK, collectDecisions, runDevice, tempDir, testConfig } from './harness.ts';
+import { fixture, hasModels, hasShared, sharedDir, skipReason } from '../helpers.ts';
+import { ALL_WEEK, collectDecisions, deviceSuite, runDevice, testConfig } from './harness.ts';
 
 const hasFfmpeg = (() => {
   try {
@@ -29,22 +28,12 @@ const LIVE = join(sharedDir, 'video/real_webcam_apfol.mjpeg');
 const REPLAY = join(sharedDir, 'video/replay_attack_apfol.mp4');
 
 describe.skipIf(skipReason(hasModels, 'models/ missing'))('device end to end', () => {
-  let engine: VisionEngine;
-  const dirs: (() => void)[] = [];
-  beforeAll(async () => {
-    engine = await makeEngine();
-  });
-  afterAll(async () => {
-    await engine?.close();
-    dirs.forEach((c) => c());
-  });
+  const suite = deviceSuite();
 
   /** Device with one person enrolled from `photo`, playing `source`. */
   async function deviceWith(source: string, photo: Buffer, extra: Parameters<typeof testConfig>[1] = {}): Promise<Device> {
-    const t = tempDir();
-    dirs.push(t.cleanup);
-    const cfg = testConfig(t.dir, { camera: { type: 'simulated', fps: 30, simulated: { source, loop: false } }, ...extra });
-    const device = await runDevice(cfg, engine);
+    const cfg = testConfig(suite.dir(), { camera: { type: 'simulated', fps: 30, simulated: { source, loop: false } }, ...extra });
+    const device = await runDevice(cfg, suite.engine());
     await enrolPerson(device, { id: 'apfol', name: 'Webcam Person', active: true, validFrom: null, validUntil: null, groups: [], schedules: ALL_WEEK }, [{ label: 'enrol', data: photo }]);
     return device;
   }
@@ -83,12 +72,11 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('device end to end', (
   });
 
   it('refuses a stranger as unknown', async () => {
-    const t = tempDir();
-    dirs.push(t.cleanup);
-    const clip = join(t.dir, 'stranger');
+    const dir = suite.dir();
+    const clip = join(dir, 'stranger');
     mkdirSync(clip);
     copyFileSync(fixture('astronaut_eileen_collins.png'), join(clip, '1.png'));
-    const scenario = join(t.dir, 'scenario.json');
+    const scenario = join(dir, 'scenario.json');
     writeFileSync(scenario, JSON.stringify([{ clip: 'stranger', seconds: 2.5 }]));
     const device = await deviceWith(scenario, readFileSync(fixture('grace_hopper.jpg')), { camera: { fps: 10, simulated: { source: scenario, loop: false } } });
     const decisions = await collectDecisions(device, 20_000);
@@ -98,12 +86,9 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('device end to end', (
   }, 40_000);
 
   it('opens for the exit button and raises the held-open alarm', async () => {
-    const t = tempDir();
-    dirs.push(t.cleanup);
-    const empty = join(t.dir, 'empty');
-    mkdirSync(empty);
-    writeFileSync(join(t.dir, 'idle.json'), JSON.stringify([{ idle: 5 }]));
-    const device = await deviceWith(join(t.dir, 'idle.json'), readFileSync(fixture('grace_hopper.jpg')), {
+    const dir = suite.dir();
+    writeFileSync(join(dir, 'idle.json'), JSON.stringify([{ idle: 5 }]));
+    const device = await deviceWith(join(dir, 'idle.json'), readFileSync(fixture('grace_hopper.jpg')), {
       door: { unlockMs: 2000, heldOpenMs: 300, contact: { debounceMs: 0 }, exitButton: { debounceMs: 0 } },
     });
     const gpio = device.gpio as SimulatedGpio;
