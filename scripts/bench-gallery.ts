@@ -6,7 +6,7 @@
  *   npx tsx scripts/bench-gallery.ts [sizes...]     e.g. 1000 10000 100000 1000000
  */
 import { fileURLToPath } from 'node:url';
-import { xorshift } from '../core/eval/rng.ts';
+import { xorshift } from './eval/rng.ts';
 import { Gallery } from '../device/gallery/gallery.ts';
 import type { GalleryConfig } from '../device/gallery/config.ts';
 

@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../core/config/load.ts';
 import { setLogLevel } from '../core/log/logger.ts';
-import { readTsv, sharedDir } from '../core/eval/dataset.ts';
-import { benchPipeline, benchPipelineVs } from '../core/eval/pipeline-bench.ts';
-import { round2 } from '../core/eval/stats.ts';
+import { readTsv, sharedDir } from './eval/dataset.ts';
+import { benchPipeline, benchPipelineVs } from './bench/pipeline-bench.ts';
+import { round2 } from './eval/stats.ts';
 import { visionConfigSchema, withPrecision } from '../core/vision/config.ts';
 import { VisionEngine } from '../core/vision/engine.ts';
-import { benchFrameToRelay } from '../device/bench/frame-to-relay.ts';
-import { benchOutbox } from '../device/bench/outbox.ts';
+import { benchFrameToRelay } from './bench/frame-to-relay.ts';
+import { benchOutbox } from './bench/outbox.ts';
 import { benchGallery } from './bench-gallery.ts';
 
 const { values } = parseArgs({

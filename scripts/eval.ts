@@ -7,9 +7,9 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../core/config/load.ts';
-import { evalPairs, evalPairsVs } from '../core/eval/pairs.ts';
-import { evalSpoof } from '../core/eval/spoof.ts';
-import { evalIdentify, formatIdentifyReport } from '../device/eval/identify.ts';
+import { evalPairs, evalPairsVs } from './eval/pairs.ts';
+import { evalSpoof } from './eval/spoof.ts';
+import { evalIdentify, formatIdentifyReport } from './eval/identify.ts';
 import { recognitionConfigSchema } from '../device/recognition/config.ts';
 import { visionConfigSchema, withPrecision } from '../core/vision/config.ts';
 import { VisionEngine } from '../core/vision/engine.ts';

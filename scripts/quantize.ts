@@ -13,9 +13,9 @@
  *   --spoof DIR           spoof frames for liveness (default ../shared/spoof; "" for none)
  *   --calibration-images N (default 200)   --evaluation-images N (default 60)
  *   --method M            recipe | auto | minmax | percentile | entropy (default recipe: replay the
- *                         calibration chosen per model in core/quantize/recipes.json, one pass each;
+ *                         calibration chosen per model in scripts/quantize/recipes.json, one pass each;
  *                         auto: search every method and graph variant, minutes per model)
- *   --save-recipe         with --method auto: write the winners to core/quantize/recipes.json
+ *   --save-recipe         with --method auto: write the winners to scripts/quantize/recipes.json
  *   --percentile P        for --method percentile (default 99.99)
  *   --config FILE         vision config (preprocessing settings) as for the engine
  *   --bench               also time fp32 vs int8 (2 threads) and count the optimized graph's kernels
@@ -27,15 +27,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../core/config/load.ts';
-import { sharedDir } from '../core/eval/dataset.ts';
+import { sharedDir } from './eval/dataset.ts';
 import { writeFileAtomicSync } from '../core/fs/atomic.ts';
 import { sha256, verifyModel } from '../core/models/fetch.ts';
 import type { ModelName } from '../core/models/manifest.ts';
-import type { CalibrationMethod, CandidateResult, FeedSample, MethodCandidate, OutputComparison, OutputMap, PrepareVariant } from '../core/quantize/index.ts';
-import { DEFAULT_CANDIDATES, DEFAULT_VARIANTS, QUANTIZER_VERSION, inputConvNodes, int8ManifestPath, int8ModelPath, quantizeModelAuto } from '../core/quantize/index.ts';
-import { loadInt8Model } from '../core/quantize/artifact.ts';
-import { buildCalibrationSets } from '../core/quantize/inputs.ts';
-import { compareSpeed, optimizedOpCounts } from '../core/quantize/verify.ts';
+import type { CalibrationMethod, CandidateResult, FeedSample, MethodCandidate, OutputComparison, OutputMap, PrepareVariant } from './quantize/index.ts';
+import { DEFAULT_CANDIDATES, DEFAULT_VARIANTS, QUANTIZER_VERSION, inputConvNodes, int8ManifestPath, int8ModelPath, quantizeModelAuto } from './quantize/index.ts';
+import { loadInt8Model } from '../core/models/artifact.ts';
+import { buildCalibrationSets } from './quantize/inputs.ts';
+import { compareSpeed, optimizedOpCounts } from './quantize/verify.ts';
 import { visionConfigSchema } from '../core/vision/config.ts';
 import type { ModelKind } from '../core/vision/engine.ts';
 import { softmax } from '../core/vision/liveness.ts';
@@ -73,7 +73,7 @@ interface Recipe {
   excludeNodes: string[];
   sha256: string;
 }
-const RECIPES = resolve(import.meta.dirname, '../core/quantize/recipes.json');
+const RECIPES = resolve(import.meta.dirname, 'quantize/recipes.json');
 const readRecipes = (): Record<string, Recipe> => JSON.parse(readFileSync(RECIPES, 'utf8'));
 
 const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { verifyModel } from '../models/fetch.ts';
-import { Int8ModelError, loadInt8Model } from '../quantize/artifact.ts';
+import { Int8ModelError, loadInt8Model } from '../models/artifact.ts';
 import type { ModelName } from '../models/manifest.ts';
 import type { VisionConfig } from './config.ts';
 import { detectFaces } from './detector.ts';

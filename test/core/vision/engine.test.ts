@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readPairs } from '../../../core/eval/dataset.ts';
+import { readPairs } from '../../../scripts/eval/dataset.ts';
 import { cosine } from '../../../core/vision/embedder.ts';
 import type { VisionEngine } from '../../../core/vision/engine.ts';
 import { ImageDecodeError } from '../../../core/vision/image.ts';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { xorshift } from '../../../core/eval/rng.ts';
+import { xorshift } from '../../../scripts/eval/rng.ts';
 import { compileKernel } from '../../../device/gallery/build-kernel.ts';
 import { Gallery } from '../../../device/gallery/gallery.ts';
 import { kernelWasmBase64 } from '../../../device/gallery/kernel-wasm.ts';

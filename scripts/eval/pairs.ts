@@ -1,7 +1,7 @@
 /** `eval --pairs`: embed every image of a pairs file and score verification. */
 import { readFileSync } from 'node:fs';
-import type { VisionEngine } from '../vision/engine.ts';
-import { cosine } from '../vision/embedder.ts';
+import type { VisionEngine } from '../../core/vision/engine.ts';
+import { cosine } from '../../core/vision/embedder.ts';
 import { readPairs } from './dataset.ts';
 import { progressBar } from './progress.ts';
 import { leaveOneFoldOut, tarAtFar, bestThreshold, type ScoredPair } from './verification.ts';

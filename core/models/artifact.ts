@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MODEL_SHA256, type ModelName } from '../models/manifest.ts';
+import { MODEL_SHA256, type ModelName } from './manifest.ts';
 
 /** `models/fr_feature.onnx` -> `models/fr_feature.int8.onnx`. */
 export function int8ModelPath(modelDir: string, name: string): string {

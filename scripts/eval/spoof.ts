@@ -5,7 +5,7 @@
  * output class, which is how the liveness defaults were chosen.
  */
 import { readFileSync } from 'node:fs';
-import type { VisionEngine } from '../vision/engine.ts';
+import type { VisionEngine } from '../../core/vision/engine.ts';
 import { readSpoofLabels } from './dataset.ts';
 import { progressBar } from './progress.ts';
 

@@ -5,11 +5,11 @@
  * I/O (reading the manifest, embedding, the gallery) sits in the last section of the file.
  */
 import { basename, dirname, resolve } from 'node:path';
-import { readTsv } from '../../core/eval/dataset.ts';
-import { embedImages, type EmbeddedImage } from '../../core/eval/pairs.ts';
+import { readTsv } from './dataset.ts';
+import { embedImages, type EmbeddedImage } from './pairs.ts';
 import type { VisionEngine } from '../../core/vision/engine.ts';
-import type { GalleryConfig } from '../gallery/config.ts';
-import { Gallery } from '../gallery/gallery.ts';
+import type { GalleryConfig } from '../../device/gallery/config.ts';
+import { Gallery } from '../../device/gallery/gallery.ts';
 
 export interface ManifestRow {
   path: string;

@@ -3,8 +3,8 @@
  * liveness, embed, one image at a time as the door would see them.
  */
 import { readFileSync } from 'node:fs';
-import { STAGES, type StageTimes, type VisionEngine } from '../vision/engine.ts';
-import { percentile, round2 } from './stats.ts';
+import { STAGES, type StageTimes, type VisionEngine } from '../../core/vision/engine.ts';
+import { percentile, round2 } from '../eval/stats.ts';
 
 export interface PipelineBench {
   images: number;

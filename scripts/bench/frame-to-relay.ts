@@ -8,12 +8,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseConfig } from '../../core/config/load.ts';
-import { percentile, round2 } from '../../core/eval/stats.ts';
+import { percentile, round2 } from '../eval/stats.ts';
 import type { VisionEngine } from '../../core/vision/engine.ts';
-import { deviceConfigSchema } from '../config.ts';
-import { startDevice } from '../daemon.ts';
-import { enrolPerson } from '../enrol.ts';
-import type { DecisionEvent } from '../recognition/loop.ts';
+import { deviceConfigSchema } from '../../device/config.ts';
+import { startDevice } from '../../device/daemon.ts';
+import { enrolPerson } from '../../device/enrol.ts';
+import type { DecisionEvent } from '../../device/recognition/loop.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 

@@ -5,9 +5,9 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { VisionConfig } from '../vision/config.ts';
-import type { ModelKind } from '../vision/engine.ts';
-import { VisionEngine } from '../vision/engine.ts';
+import type { VisionConfig } from '../../core/vision/config.ts';
+import type { ModelKind } from '../../core/vision/engine.ts';
+import { VisionEngine } from '../../core/vision/engine.ts';
 import type { FeedSample } from './calibrate.ts';
 
 export const MODEL_KINDS: readonly ModelKind[] = ['detect', 'landmark', 'feature', 'liveness'];

@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { percentile, round2 } from '../../core/eval/stats.ts';
-import { Outbox } from '../store/outbox.ts';
-import { openDatabase } from '../store/sqlite.ts';
+import { percentile, round2 } from '../eval/stats.ts';
+import { Outbox } from '../../device/store/outbox.ts';
+import { openDatabase } from '../../device/store/sqlite.ts';
 
 export interface OutboxBench {
   events: number;

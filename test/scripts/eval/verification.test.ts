@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { auc, equalErrorThreshold, errorRates } from '../../../core/eval/spoof.ts';
-import { percentile } from '../../../core/eval/stats.ts';
-import { bestThreshold, leaveOneFoldOut, tarAtFar, type ScoredPair } from '../../../core/eval/verification.ts';
+import { auc, equalErrorThreshold, errorRates } from '../../../scripts/eval/spoof.ts';
+import { percentile } from '../../../scripts/eval/stats.ts';
+import { bestThreshold, leaveOneFoldOut, tarAtFar, type ScoredPair } from '../../../scripts/eval/verification.ts';
 
 const P = (score: number, same: boolean, fold = 1): ScoredPair => ({ score, same, fold });
 

@@ -441,4 +441,4 @@ export async function quantizeModelAuto(
 
 // ------------------------------------------------------------------ file layout
 
-export { Int8ModelError, int8ManifestPath, int8ModelPath, loadInt8Model, type Int8Manifest } from './artifact.ts';
+export { Int8ModelError, int8ManifestPath, int8ModelPath, loadInt8Model, type Int8Manifest } from '../../core/models/artifact.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EmbeddedImage } from '../../../core/eval/pairs.ts';
+import type { EmbeddedImage } from '../../../scripts/eval/pairs.ts';
 import {
   chooseEnrolment,
   compareImagePaths,
@@ -15,7 +15,7 @@ import {
   thresholdAtFpir,
   tpirAt,
   type ProbeResult,
-} from '../../../device/eval/identify.ts';
+} from '../../../scripts/eval/identify.ts';
 
 const hit = (identity: string, personId: string, score: number): ProbeResult => ({ identity, top: { personId, score } });
 const miss = (identity: string): ProbeResult => ({ identity, top: null });

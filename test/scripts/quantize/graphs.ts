@@ -1,8 +1,8 @@
 /** Tiny ONNX graphs built in code for the quantizer tests. */
-import type { ModelProto, NodeProto, TensorProto } from '../../../core/quantize/onnx.ts';
-import { encodeModel, makeFloatTensor, makeNode, tensorValueInfo } from '../../../core/quantize/onnx.ts';
-import { DataType } from '../../../core/quantize/onnx-schema.ts';
-import type { FeedSample } from '../../../core/quantize/index.ts';
+import type { ModelProto, NodeProto, TensorProto } from '../../../scripts/quantize/onnx.ts';
+import { encodeModel, makeFloatTensor, makeNode, tensorValueInfo } from '../../../scripts/quantize/onnx.ts';
+import { DataType } from '../../../scripts/quantize/onnx-schema.ts';
+import type { FeedSample } from '../../../scripts/quantize/index.ts';
 
 /** Deterministic pseudo-random numbers in [0, 1) (LCG). */
 export function rng(seed: number): () => number {

@@ -1,11 +1,11 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { toFeeds } from '../../../core/quantize/calibrate.ts';
-import { equalizePairs, findEqualizePairs } from '../../../core/quantize/equalize.ts';
-import { compareModels, prepareQuantization, quantizeModel } from '../../../core/quantize/index.ts';
-import { decodeModel, encodeModel, makeFloatTensor, makeNode } from '../../../core/quantize/onnx.ts';
-import { decomposePRelu, dedupeInitializers } from '../../../core/quantize/qdq.ts';
-import { optimizedOpCounts } from '../../../core/quantize/verify.ts';
+import { toFeeds } from '../../../scripts/quantize/calibrate.ts';
+import { equalizePairs, findEqualizePairs } from '../../../scripts/quantize/equalize.ts';
+import { compareModels, prepareQuantization, quantizeModel } from '../../../scripts/quantize/index.ts';
+import { decodeModel, encodeModel, makeFloatTensor, makeNode } from '../../../scripts/quantize/onnx.ts';
+import { decomposePRelu, dedupeInitializers } from '../../../scripts/quantize/qdq.ts';
+import { optimizedOpCounts } from '../../../scripts/quantize/verify.ts';
 import { model, randomTensor, rng, samples } from './graphs.ts';
 
 const C = 8;

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { decodeModel, encodeModel, makeFloatTensor, makeNode, makeInt64Tensor } from '../../../core/quantize/onnx.ts';
-import { upgradeOpset } from '../../../core/quantize/opset.ts';
+import { decodeModel, encodeModel, makeFloatTensor, makeNode, makeInt64Tensor } from '../../../scripts/quantize/onnx.ts';
+import { upgradeOpset } from '../../../scripts/quantize/opset.ts';
 import { model, rng } from './graphs.ts';
 
 async function run(bytes: Uint8Array, x: Float32Array, dims: number[]): Promise<Record<string, { data: Float32Array; dims: readonly number[] }>> {

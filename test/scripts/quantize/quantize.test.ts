@@ -2,18 +2,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { rangeFor, toFeeds, type TensorStats, HIST_BINS } from '../../../core/quantize/calibrate.ts';
+import { rangeFor, toFeeds, type TensorStats, HIST_BINS } from '../../../scripts/quantize/calibrate.ts';
 import {
   compareModels,
   int8ModelPath,
   quantizeModel,
   UnsupportedOpError,
-} from '../../../core/quantize/index.ts';
-import { strideSubset } from '../../../core/quantize/inputs.ts';
-import { decodeModel, encodeModel, defaultOpset, makeNode, toNum } from '../../../core/quantize/onnx.ts';
-import { ModelProtoType } from '../../../core/quantize/onnx-schema.ts';
-import { activationParams, quantizeWeight, roundHalfEven } from '../../../core/quantize/qdq.ts';
-import { optimizedOpCounts } from '../../../core/quantize/verify.ts';
+} from '../../../scripts/quantize/index.ts';
+import { strideSubset } from '../../../scripts/quantize/inputs.ts';
+import { decodeModel, encodeModel, defaultOpset, makeNode, toNum } from '../../../scripts/quantize/onnx.ts';
+import { ModelProtoType } from '../../../scripts/quantize/onnx-schema.ts';
+import { activationParams, quantizeWeight, roundHalfEven } from '../../../scripts/quantize/qdq.ts';
+import { optimizedOpCounts } from '../../../scripts/quantize/verify.ts';
 import { convAddModel, model, randomTensor, rng, samples } from './graphs.ts';
 
 async function run(bytes: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<Record<string, Float32Array>> {
@@ -225,7 +225,7 @@ describe('int8 artifacts', () => {
     const { tmpdir } = await import('node:os');
     const { createHash } = await import('node:crypto');
     const { MODEL_SHA256 } = await import('../../../core/models/manifest.ts');
-    const { loadInt8Model, int8ManifestPath } = await import('../../../core/quantize/index.ts');
+    const { loadInt8Model, int8ManifestPath } = await import('../../../scripts/quantize/index.ts');
     const dir = mkdtempSync(join(tmpdir(), 'portier-int8-'));
     const bytes = convAddModel();
     const sha = createHash('sha256').update(bytes).digest('hex');

@@ -100,7 +100,7 @@ export function upgradeOpset(model: ModelProto, target = QDQ_MIN_OPSET, opts: Up
     if (!UNCHANGED.has(op) && !REWRITTEN.has(op)) {
       throw new Error(
         `cannot upgrade ${nodeLabel(n)} from opset ${from} to ${target}: '${op}' is not in the list of ops whose ` +
-          `semantics are known to be kept or rewritten (core/quantize/opset.ts)`,
+          `semantics are known to be kept or rewritten (scripts/quantize/opset.ts)`,
       );
     }
   }
