@@ -124,7 +124,7 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
       lastDecision = d;
       events.emit('decision', d);
     });
-    camera.on('status', (st: string) => metrics.cameraUp.set(undefined, st === 'streaming' ? 1 : 0));
+    camera.on('status', (st: string) => metrics.cameraUp.set(st === 'streaming' ? 1 : 0));
     await camera.start();
     cleanup.push(() => camera.stop());
     loop.start();
@@ -145,7 +145,7 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
       http = createStatusServer({
         config: config.http,
         state,
-        metrics: () => metrics.registry.render(),
+        metrics: () => metrics.registry.metrics(),
         health: () => ({ camera: cameraHealth(), lastTickAt }),
       });
       address = await http.start();

@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { Registry } from 'prom-client';
 import { createLogger } from '../../core/log/logger.ts';
 import type { HttpConfig } from './config.ts';
 import { evaluateHealth, type CameraStatus, type HealthInput } from './health.ts';
@@ -25,8 +26,10 @@ export interface StatusServerDeps {
   state: () => DeviceStateSnapshot;
   /** Inputs of GET /health. */
   health: () => HealthInput;
-  /** Prometheus text for GET /metrics (e.g. registry.render). */
-  metrics: () => string;
+  /** Prometheus text for GET /metrics (e.g. `() => registry.metrics()`; prom-client renders asynchronously). */
+  metrics: () => Promise<string> | string;
+  /** Content type of that text (the registry's `contentType`); Prometheus text 0.0.4 by default. */
+  metricsContentType?: string;
   now?: () => number;
 }
 
@@ -36,11 +39,11 @@ export interface StatusServer {
   stop(): Promise<void>;
 }
 
-const metricsContentType = 'text/plain; version=0.0.4; charset=utf-8';
 const loopbackHosts = new Set(['127.0.0.1', '::1', 'localhost']);
 
 export function createStatusServer(deps: StatusServerDeps): StatusServer {
   const now = deps.now ?? Date.now;
+  const metricsContentType = deps.metricsContentType ?? Registry.PROMETHEUS_CONTENT_TYPE;
   let server: Server | undefined;
   const sockets = new Set<Socket>();
 
@@ -56,26 +59,26 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
   const json = (res: ServerResponse, status: number, value: unknown) =>
     send(res, status, 'application/json; charset=utf-8', JSON.stringify(value) + '\n');
 
-  function handle(req: IncomingMessage, res: ServerResponse): void {
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     const route = routes[path];
     if (!route) return json(res, 404, { error: 'not_found', paths: Object.keys(routes) });
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method_not_allowed' });
     try {
-      route(res);
+      await route(res);
     } catch (err) {
       log.error('status request failed', { path, error: (err as Error).message });
       json(res, 500, { error: 'internal', message: (err as Error).message });
     }
   }
 
-  const routes: Record<string, (res: ServerResponse) => void> = {
+  const routes: Record<string, (res: ServerResponse) => void | Promise<void>> = {
     '/health': (res) => {
       const h = evaluateHealth(deps.health(), deps.config.staleAfterMs, now());
       json(res, h.status === 'ok' ? 200 : 503, h);
     },
     '/state': (res) => json(res, 200, deps.state()),
-    '/metrics': (res) => send(res, 200, metricsContentType, deps.metrics()),
+    '/metrics': async (res) => send(res, 200, metricsContentType, await deps.metrics()),
   };
 
   return {
@@ -83,7 +86,8 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
       if (server) return Promise.reject(new Error('status server already started'));
       const { host, port } = deps.config;
       if (!loopbackHosts.has(host)) log.warn('status endpoint bound beyond loopback; /state exposes the last decision', { host, port });
-      const srv = createServer(handle);
+      // handle() catches its own errors; void marks the promise as deliberately not awaited.
+      const srv = createServer((req, res) => void handle(req, res));
       // Probes are tiny; a client that trickles headers is cut off early.
       srv.headersTimeout = 5000;
       srv.requestTimeout = 10000;

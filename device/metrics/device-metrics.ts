@@ -1,77 +1,125 @@
 /**
  * The metrics the device daemon updates, declared in one place so names, labels and buckets stay
- * consistent between the frame loop, the door, the outbox and dashboards.
+ * consistent between the frame loop, the door, the outbox, the sync and dashboards.
+ *
+ * Every device gets its own prom-client `Registry` (never the global default one): tests and the
+ * demo run several devices in one process, and the global registry refuses a second metric of the
+ * same name.
  */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { decisionReasons, type Decision } from '../policy/decide.ts';
 import type { MetricsConfig } from './config.ts';
 import { defaultMetricsConfig } from './config.ts';
-import { Registry } from './registry.ts';
 
 export const inferenceStages = ['detect', 'landmark', 'feature', 'liveness'] as const;
 export type InferenceStage = (typeof inferenceStages)[number];
 
+/** Why the device refused a message from the broker (label `reason` of `sync_rejected_total`). */
+export const syncRejectReasons = ['unsigned', 'bad_signature', 'wrong_key', 'replayed', 'expired', 'malformed', 'not_for_me'] as const;
+export type SyncRejectReason = (typeof syncRejectReasons)[number];
+
 export interface DeviceMetricsOptions {
   config?: MetricsConfig;
+  /** Defaults to a fresh registry of this device's own. */
   registry?: Registry;
   /** Read at scrape time; the outbox owns its depth. */
   outboxDepth?: () => number;
   /** Read at scrape time. */
   gallerySize?: () => number;
+  /** Node.js process metrics (CPU, memory, event-loop lag, GC); on by default. */
+  processMetrics?: boolean;
 }
 
 export function createDeviceMetrics(opts: DeviceMetricsOptions = {}) {
   const config = opts.config ?? defaultMetricsConfig();
   const registry = opts.registry ?? new Registry();
   const p = config.prefix;
+  const registers = [registry];
 
-  const framesCaptured = registry.counter({ name: `${p}frames_captured_total`, help: 'Frames delivered by the camera.' });
-  const framesProcessed = registry.counter({ name: `${p}frames_processed_total`, help: 'Frames that went through the recognition pipeline.' });
-  const framesDropped = registry.counter({
+  const framesCaptured = new Counter({ name: `${p}frames_captured_total`, help: 'Frames delivered by the camera.', registers });
+  const framesProcessed = new Counter({ name: `${p}frames_processed_total`, help: 'Frames that went through the recognition pipeline.', registers });
+  const framesDropped = new Counter({
     name: `${p}frames_dropped_total`,
     help: 'Frames skipped without processing, by reason (e.g. busy = pipeline still on an older frame).',
-    labelNames: ['reason'],
+    labelNames: ['reason'] as const,
+    registers,
   });
-  const facesDetected = registry.counter({ name: `${p}faces_detected_total`, help: 'Faces found by the detector.' });
-  const decisions = registry.counter({
+  const facesDetected = new Counter({ name: `${p}faces_detected_total`, help: 'Faces found by the detector.', registers });
+  const decisions = new Counter({
     name: `${p}decisions_total`,
     help: 'Access decisions by result (granted/denied) and reason.',
-    labelNames: ['result', 'reason'],
+    labelNames: ['result', 'reason'] as const,
+    registers,
   });
-  for (const reason of decisionReasons) decisions.init({ result: reason === 'granted' ? 'granted' : 'denied', reason });
+  // Series exist at 0 before the first event, so rate() and alerts see them from the start.
+  for (const reason of decisionReasons) decisions.inc({ result: reason === 'granted' ? 'granted' : 'denied', reason }, 0);
 
-  const frameToDecision = registry.histogram({
+  const frameToDecision = new Histogram({
     name: `${p}frame_to_decision_seconds`,
     help: 'Time from frame capture to the access decision.',
     buckets: config.frameToDecisionBuckets,
+    registers,
   });
-  const inference = registry.histogram({
+  const inference = new Histogram({
     name: `${p}inference_seconds`,
     help: 'Model run time per pipeline stage.',
-    labelNames: ['stage'],
+    labelNames: ['stage'] as const,
     buckets: config.inferenceBuckets,
+    registers,
   });
-  for (const stage of inferenceStages) inference.init({ stage });
+  for (const stage of inferenceStages) inference.zero({ stage });
 
-  const doorState = registry.gauge({
+  const doorState = new Gauge({
     name: `${p}door_state`,
     help: 'Door state as a state set: 1 for the current state of each door, 0 for its other known states.',
-    labelNames: ['door', 'state'],
+    labelNames: ['door', 'state'] as const,
+    registers,
   });
-  const cameraUp = registry.gauge({ name: `${p}camera_up`, help: '1 while the camera delivers frames, 0 otherwise.' });
-  const lastFrameTimestamp = registry.gauge({
+  const cameraUp = new Gauge({ name: `${p}camera_up`, help: '1 while the camera delivers frames, 0 otherwise.', registers });
+  const lastFrameTimestamp = new Gauge({
     name: `${p}last_frame_timestamp_seconds`,
     help: 'Unix time of the last frame the loop finished; alert when it stops moving.',
+    registers,
   });
-  const outboxDepth = registry.gauge({
+  const readOutboxDepth = opts.outboxDepth;
+  const outboxDepth = new Gauge({
     name: `${p}outbox_depth`,
     help: 'Events waiting in the outbox for delivery to the gateway.',
-    collect: opts.outboxDepth ? (g) => g.set(undefined, opts.outboxDepth!()) : undefined,
+    registers,
+    collect: readOutboxDepth ? function (this: Gauge) { this.set(readOutboxDepth()); } : undefined,
   });
-  const gallerySize = registry.gauge({
+  const readGallerySize = opts.gallerySize;
+  const gallerySize = new Gauge({
     name: `${p}gallery_size`,
     help: 'Enrolled people in the local gallery.',
-    collect: opts.gallerySize ? (g) => g.set(undefined, opts.gallerySize!()) : undefined,
+    registers,
+    collect: readGallerySize ? function (this: Gauge) { this.set(readGallerySize()); } : undefined,
   });
+
+  // Sync with the gateway; set by device/sync.
+  const syncConnected = new Gauge({ name: `${p}sync_connected`, help: '1 while connected to the MQTT broker, 0 otherwise.', registers });
+  const syncRejected = new Counter({
+    name: `${p}sync_rejected_total`,
+    help: 'Messages from the broker the device refused, by reason (unsigned, bad_signature, wrong_key, replayed, expired, malformed, not_for_me).',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  for (const reason of syncRejectReasons) syncRejected.inc({ reason }, 0);
+  const outboxNearCap = new Gauge({
+    name: `${p}outbox_near_cap`,
+    help: '1 while the outbox depth is above the warning fraction of its cap (events are kept, never dropped silently).',
+    registers,
+  });
+  const syncCursor = new Gauge({ name: `${p}sync_cursor`, help: 'Register change-log cursor the device has applied up to.', registers });
+  const syncLagSeconds = new Gauge({
+    name: `${p}sync_lag_seconds`,
+    help: 'Seconds since the register was last known to be up to date with the gateway (0 while in sync).',
+    registers,
+  });
+  // Unlabelled prom-client gauges print 0 until set; set them anyway so the intent is explicit.
+  for (const g of [cameraUp, syncConnected, outboxNearCap, syncCursor, syncLagSeconds]) g.set(0);
+
+  if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: p });
 
   const knownDoorStates = new Map<string, Set<string>>();
 
@@ -89,6 +137,11 @@ export function createDeviceMetrics(opts: DeviceMetricsOptions = {}) {
     lastFrameTimestamp,
     outboxDepth,
     gallerySize,
+    syncConnected,
+    syncRejected,
+    outboxNearCap,
+    syncCursor,
+    syncLagSeconds,
     recordDecision(d: Pick<Decision, 'granted' | 'reason'>): void {
       decisions.inc({ result: d.granted ? 'granted' : 'denied', reason: d.reason });
     },
@@ -100,7 +153,7 @@ export function createDeviceMetrics(opts: DeviceMetricsOptions = {}) {
     },
     /** Call when the frame loop finishes a frame; feeds the staleness gauge. */
     markFrame(at: Date = new Date()): void {
-      lastFrameTimestamp.set(undefined, at.getTime() / 1000);
+      lastFrameTimestamp.set(at.getTime() / 1000);
     },
   };
 }

@@ -151,7 +151,7 @@ export class RecognitionLoop extends EventEmitter {
         if (ms !== undefined) metrics.inference.observe({ stage: metric }, ms / 1000);
       }
     }
-    metrics?.facesDetected.inc(undefined, analysis.faces.length);
+    metrics?.facesDetected.inc(analysis.faces.length);
     const votes: FaceVote[] = analysis.faces.map((f) => {
       const vote: FaceVote = { box: f.box, qualityReasons: f.quality.reasons, liveScore: f.liveness?.score };
       if (!f.quality.ok || !f.embedding) return { ...vote, liveScore: undefined };
@@ -201,7 +201,7 @@ export class RecognitionLoop extends EventEmitter {
     }
     const latencyMs = this.now() - frame.ts;
     this.deps.metrics?.recordDecision(decision);
-    this.deps.metrics?.frameToDecision.observe(undefined, latencyMs / 1000);
+    this.deps.metrics?.frameToDecision.observe(latencyMs / 1000);
     this.emit('decision', { ...event, latencyMs });
   }
 }

@@ -7,16 +7,24 @@ import { deviceSuite, idleCamera, runDevice, testConfig } from './harness.ts';
 describe.skipIf(skipReason(hasModels, 'models/ missing'))('device status endpoint', () => {
   const suite = deviceSuite();
 
-  it('serves state, health and per-stage inference metrics after a frame', async () => {
+  it('serves state, health, and per-stage inference, door and process metrics after a frame', async () => {
     const dir = suite.dir();
     const device = await runDevice(testConfig(dir, { http: { enabled: true, port: 0 }, ...idleCamera(dir) }), suite.engine());
     try {
       const base = `http://${device.http!.host}:${device.http!.port}`;
       await device.loop.processFrame({ data: readFileSync(fixture('grace_hopper.jpg')), format: 'jpeg', ts: Date.now(), seq: 1 });
-      const metrics = await (await fetch(`${base}/metrics`)).text();
+      const res = await fetch(`${base}/metrics`);
+      expect(res.headers.get('content-type')).toBe(device.metrics.registry.contentType);
+      const metrics = await res.text();
       for (const stage of ['detect', 'landmark', 'feature', 'liveness']) {
         expect(metrics).toMatch(new RegExp(`portier_inference_seconds_count\\{stage="${stage}"\\} 1\\b`));
       }
+      expect(metrics).toMatch(/^portier_faces_detected_total 1$/m);
+      expect(metrics).toMatch(/^portier_door_state\{door="[^"]+",state="locked"\} 1$/m);
+      expect(metrics).toMatch(/^portier_gallery_size 0$/m);
+      // prom-client's process metrics, under the device prefix.
+      expect(metrics).toMatch(/^portier_process_resident_memory_bytes [1-9]/m);
+      expect(metrics).toContain('# TYPE portier_nodejs_eventloop_lag_seconds gauge');
       const state = await (await fetch(`${base}/state`)).json();
       expect(state).toMatchObject({ door: { state: 'locked' }, gallerySize: 0 });
       expect(typeof state.outboxDepth).toBe('number');

@@ -32,7 +32,7 @@ afterEach(async () => {
 });
 
 function setup(over: { health?: () => HealthInput; state?: () => DeviceStateSnapshot; now?: () => number } = {}) {
-  const metrics = createDeviceMetrics({ outboxDepth: () => 3 });
+  const metrics = createDeviceMetrics({ outboxDepth: () => 3, processMetrics: false });
   let clock = 1_000_000;
   const health: HealthInput = { camera: 'up', lastTickAt: clock - 100 };
   const snapshot: DeviceStateSnapshot = {
@@ -46,7 +46,7 @@ function setup(over: { health?: () => HealthInput; state?: () => DeviceStateSnap
     config: httpConfigSchema.parse({ port: 0, staleAfterMs: 2000 }),
     state: over.state ?? (() => snapshot),
     health: over.health ?? (() => health),
-    metrics: () => metrics.registry.render(),
+    metrics: () => metrics.registry.metrics(),
     now: over.now ?? (() => clock),
   });
   return { metrics, health, snapshot, advance: (ms: number) => (clock += ms) };
@@ -95,15 +95,38 @@ describe('status HTTP endpoint (real requests on port 0)', () => {
     expect(JSON.parse((await call(port, '/state')).body).door.state).toBe('unlocked');
   });
 
-  it('GET /metrics serves Prometheus text with the 0.0.4 content type', async () => {
+  it('GET /metrics serves the registry\'s (async) Prometheus text with its content type', async () => {
     const s = setup();
-    s.metrics.framesCaptured.inc(undefined, 42);
+    s.metrics.framesCaptured.inc(42);
     const { port } = await server!.start();
     const r = await call(port, '/metrics?x=1');
     expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe(s.metrics.registry.contentType);
     expect(r.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
     expect(r.body).toContain('portier_frames_captured_total 42\n');
     expect(r.body).toContain('portier_outbox_depth 3\n');
+    expect(Number(r.headers['content-length'])).toBe(Buffer.byteLength(r.body));
+  });
+
+  it('GET /metrics: a rejected metrics promise gives 500 and the server keeps serving; the content type is configurable', async () => {
+    let fail = true;
+    server = createStatusServer({
+      config: httpConfigSchema.parse({ port: 0 }),
+      state: () => ({}) as never,
+      health: () => ({ camera: 'up', lastTickAt: 0 }),
+      metrics: () => (fail ? Promise.reject(new Error('collect failed')) : 'up 1\n# EOF\n'),
+      metricsContentType: 'application/openmetrics-text; version=1.0.0; charset=utf-8',
+      now: () => 0,
+    });
+    const { port } = await server.start();
+    const r = await call(port, '/metrics');
+    expect(r.status).toBe(500);
+    expect(JSON.parse(r.body).message).toBe('collect failed');
+    fail = false;
+    const ok = await call(port, '/metrics');
+    expect(ok.status).toBe(200);
+    expect(ok.headers['content-type']).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
+    expect(ok.body).toBe('up 1\n# EOF\n');
   });
 
   it('HEAD works without a body; other methods get 405, unknown paths 404', async () => {
