@@ -1,0 +1,53 @@
+/**
+ * One `changes` page for one device: the register entities changed after its cursor, each as
+ * its current state seen from that device (need to know), templates sealed to the device's
+ * X25519 key. A device without a cursor, with one older than the purged tombstones, or whose
+ * door changed gets a snapshot: `reset` with the full list of ids to keep, then the same pages.
+ */
+import type { DownBody } from '../../core/sync/contract.ts';
+import { sealEmbedding } from '../../core/sync/seal.ts';
+import type { DeviceRecord, GatewayStore, Group } from '../store/types.ts';
+import { visibleAtDoor } from './visibility.ts';
+
+export function buildChanges(store: GatewayStore, device: DeviceRecord, cursor: number | null, o: { pageSize: number; tid: string | null; now: number }): DownBody<'changes'> {
+  if (!device.sealPublicKey) throw new Error(`device ${device.id} has not joined (no sealing key)`);
+  const sealKey = device.sealPublicKey;
+  const groupCache = new Map<string, Group | undefined>();
+  const group = (id: string) => {
+    if (!groupCache.has(id)) groupCache.set(id, store.groups.get(id));
+    return groupCache.get(id);
+  };
+  const reset = cursor === null || cursor < store.register.purgedUpTo() || device.snapshotRequired;
+  const from = reset ? 0 : cursor;
+  const head = store.register.head();
+  const body: DownBody<'changes'> = { tid: o.tid, from: cursor, to: from, head, reset, more: false, people: [], deleted: [], groups: [], deletedGroups: [] };
+  if (reset) {
+    body.keep = [];
+    for (const p of store.people.all()) if (visibleAtDoor(p, group, device.doorId, o.now)) body.keep.push(p.id);
+    body.keepGroups = store.groups.list().map((g) => g.id);
+    body.policy = { door: device.doorId, name: device.name };
+  }
+  // Entities are counted against the page size; group and policy rows are small.
+  const entries = store.register.changesAfter(from, o.pageSize);
+  for (const e of entries) {
+    body.to = e.seq;
+    if (e.kind === 'person') {
+      const p = e.deleted ? undefined : store.people.get(e.entityId);
+      if (!p || !visibleAtDoor(p, group, device.doorId, o.now)) {
+        body.deleted.push(e.entityId);
+        continue;
+      }
+      const templates = store.templates.list(p.id).map((t) => sealEmbedding(sealKey, device.id, p.id, t.embedding));
+      body.people.push({ id: p.id, name: p.name, active: p.active, validFrom: p.validFrom, validUntil: p.validUntil, groups: p.groups, schedules: p.schedules, templates });
+    } else if (e.kind === 'group') {
+      const g = e.deleted ? undefined : group(e.entityId);
+      if (g) body.groups.push({ id: g.id, name: g.name, schedules: g.schedules });
+      else body.deletedGroups.push(e.entityId);
+    } else if (e.kind === 'policy' && e.entityId === device.id) {
+      body.policy = { door: device.doorId, name: device.name };
+    }
+  }
+  body.more = entries.length === o.pageSize;
+  if (!body.more) body.to = Math.max(body.to, head);
+  return body;
+}
