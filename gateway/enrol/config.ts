@@ -1,0 +1,18 @@
+import { z } from 'zod';
+
+export const gatewayEnrolConfigSchema = z.strictObject({
+  duplicateThreshold: z
+    .number()
+    .min(-1)
+    .max(1)
+    .default(0.45)
+    .describe('Cosine similarity at or above which a new face counts as already enrolled under ANOTHER person (stricter than the door match threshold, 0.36, so a warning means a likely real duplicate).'),
+  onDuplicate: z
+    .enum(['refuse', 'warn'])
+    .default('refuse')
+    .describe('A face matching another person: refuse it unless the request says force (default), or store it with only the warning. Storing it lets either person open the other\'s doors.'),
+  maxTemplatesPerPerson: z.number().int().min(1).max(100).default(20).describe('Templates kept per person; further photos are refused until one is removed.'),
+});
+
+export type GatewayEnrolConfig = z.output<typeof gatewayEnrolConfigSchema>;
+export const defaultGatewayEnrolConfig = (): GatewayEnrolConfig => gatewayEnrolConfigSchema.parse({});
