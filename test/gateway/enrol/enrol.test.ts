@@ -6,20 +6,7 @@ import type { VisionEngine } from '../../../core/vision/engine.ts';
 import { createEnrolment } from '../../../gateway/enrol/enrol.ts';
 import { fixture, hasModels, makeEngine, skipReason } from '../../helpers.ts';
 import { storeSuite } from '../store/helpers.ts';
-
-export async function twoFaces(): Promise<Buffer> {
-  const a = await sharp(fixture('grace_hopper.jpg')).resize({ height: 400 }).toBuffer();
-  const b = await sharp(fixture('astronaut_eileen_collins.png')).resize({ height: 400 }).removeAlpha().toBuffer();
-  const wa = (await sharp(a).metadata()).width!;
-  const wb = (await sharp(b).metadata()).width!;
-  return sharp({ create: { width: wa + wb, height: 400, channels: 3, background: '#808080' } })
-    .composite([
-      { input: a, left: 0, top: 0 },
-      { input: b, left: wa, top: 0 },
-    ])
-    .jpeg()
-    .toBuffer();
-}
+import { twoFaces } from './photos.ts';
 
 describe.skipIf(skipReason(hasModels, 'models/ missing'))('gateway enrolment', () => {
   const suite = storeSuite();
