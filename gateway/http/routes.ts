@@ -46,7 +46,7 @@ export const routes: Route[] = [
     handler: deletePerson,
   },
   { method: 'POST', path: '/api/people/:id/deactivate', role: 'admin', action: 'person.deactivate', description: 'Refuse the person at every door (templates are kept).', handler: setActive(false) },
-  { method: 'POST', path: '/api/people/:id/activate', role: 'admin', action: 'person.activate', description: 'Undo deactivate.', handler: setActive(true) },
+  { method: 'POST', path: '/api/people/:id/activate', role: 'admin', action: 'person.activate', description: 'Allow the person again (undoes deactivate).', handler: setActive(true) },
   {
     method: 'POST',
     path: '/api/people/:id/photos',
@@ -81,7 +81,7 @@ export const routes: Route[] = [
 
   { method: 'GET', path: '/api/doors', role: 'viewer', description: 'List doors with the devices at each.', handler: listDoors },
   { method: 'POST', path: '/api/doors', role: 'admin', action: 'door.create', description: 'Create a door: `{id, name?}` (the id devices use as recognition.door).', handler: createDoor },
-  { method: 'GET', path: '/api/doors/:id', role: 'viewer', description: 'One door.', handler: getDoor },
+  { method: 'GET', path: '/api/doors/:id', role: 'viewer', description: 'One door, with the devices at it.', handler: getDoor },
   { method: 'PATCH', path: '/api/doors/:id', role: 'admin', action: 'door.update', description: 'Rename a door: `{name}`.', handler: updateDoor },
   { method: 'DELETE', path: '/api/doors/:id', role: 'admin', action: 'door.delete', description: 'Delete a door; 409 while a device or a schedule names it.', handler: deleteDoor },
 
