@@ -2,10 +2,6 @@ import { z } from 'zod';
 
 export const gatewaySyncConfigSchema = z.strictObject({
   keyFile: z.string().default('gateway-keys.pem').describe('Gateway signing (Ed25519) and sealing (X25519) keys, PEM, mode 0600; created on first start; relative to store.dir.'),
-  publicBrokerUrl: z
-    .string()
-    .default('mqtt://127.0.0.1:1883')
-    .describe('Broker URL written into provisioning bundles: the address devices use to reach the broker (mqtts://host:8883 with TLS).'),
   pageSize: z.number().int().min(1).max(1000).default(100).describe('People per `changes` message; a device asks again while `more` is true.'),
   commandTimeoutMs: z.number().int().min(100).default(15_000).describe('How long a command (unlock, resync) waits for the device\'s response.'),
   enrolHereTimeoutMs: z.number().int().min(1000).default(45_000).describe('How long an enrol-here command waits for a live capture at the door.'),

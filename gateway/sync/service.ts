@@ -75,7 +75,8 @@ export class GatewaySync extends EventEmitter {
   async start(): Promise<void> {
     const { broker } = this.deps;
     const opts: IClientOptions = {
-      clientId: `portier-gateway-${randomUUID().slice(0, 8)}`,
+      // A dot cannot appear in a device id, so no device can take over the gateway's session.
+      clientId: `portier-gateway.${randomUUID().slice(0, 8)}`,
       username: broker.username,
       password: broker.password,
       clean: true,
