@@ -28,11 +28,32 @@ export class DurableJSONFile<T> implements Adapter<T> {
   }
 }
 
+/**
+ * What `portier join` records and MQTT sync keeps up to date (device/provision, device/sync).
+ * Absent until the device has joined a gateway.
+ */
+export interface SyncSettings {
+  deviceId: string;
+  broker: { url: string; username: string };
+  /** The gateway's public keys, pinned at join: base64url of the raw Ed25519 / X25519 keys. */
+  gateway: { signPublicKey: string; sealPublicKey: string };
+  /** sha256 of the join secret, proves the first `hello`; removed once the gateway has accepted it. */
+  joinKey: string | null;
+  /** Highest gateway message sequence accepted; anything at or below it is a replay. */
+  lastDownSeq: number;
+  /** Register change-log cursor; null = no register yet (the next sync is a snapshot). */
+  cursor: number | null;
+  joinedAt: string;
+  /** When the gateway first showed it knows this device's keys (null until then). */
+  confirmedAt: string | null;
+}
+
 export interface DeviceSettings {
-  /** Where MQTT sync resumes; opaque to the store. */
+  /** Where MQTT sync resumes (mirror of sync.cursor as text, kept for older readers). */
   syncCursor: string | null;
-  /** Settings pushed by the gateway, interpreted by their owners. */
+  /** Settings pushed by the gateway, interpreted by their owners (`groups`, `policy`). */
   values: Record<string, unknown>;
+  sync?: SyncSettings;
 }
 
 export const defaultDeviceSettings = (): DeviceSettings => ({ syncCursor: null, values: {} });
