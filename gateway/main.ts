@@ -17,8 +17,6 @@ async function main(): Promise<void> {
   const config = loadConfigFile(gatewayConfigSchema, values.config ?? process.env.PORTIER_GATEWAY_CONFIG);
   const gw = await startGateway(config);
   console.log(`Portier gateway: API ${gw.http.url}/api, broker ${gw.brokerUrl}`);
-  const token = gw.auth.setupToken();
-  if (token) console.log(`First run: create the admin account at ${gw.http.url}/setup?token=${token} (one-time link)`);
   let stopping = false;
   const stop = async (why: string) => {
     if (stopping) return;

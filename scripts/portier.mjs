@@ -7,5 +7,5 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tsx = createRequire(import.meta.url).resolve('tsx/cli');
-const res = spawnSync(process.execPath, [tsx, join(root, 'core/cli/main.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
+const res = spawnSync(process.execPath, [tsx, join(root, 'scripts/cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
 process.exit(res.status ?? 1);

@@ -1,5 +1,5 @@
 /**
- * `npm run portier -- <command>`:
+ * Vision commands of `npm run portier -- <command>` (dispatched by scripts/cli.ts):
  *   detect <img>            faces as JSON (box, landmarks, pose, quality, liveness, eyes)
  *   compare <a> <b>         cosine similarity and the decision at the configured threshold
  * Options: --config <vision.json>, --embedding (detect: include the 512 numbers).
@@ -26,7 +26,7 @@ export function faceToJson(f: FaceResult, withEmbedding = false): Record<string,
   };
 }
 
-async function main(argv: string[]): Promise<number> {
+export async function runVisionCli(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -62,11 +62,3 @@ async function main(argv: string[]): Promise<number> {
     await engine.close();
   }
 }
-
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(`portier: ${(err as Error).message}`);
-    process.exit(1);
-  },
-);
