@@ -35,6 +35,7 @@ export async function runDeviceCli(argv: string[]): Promise<number> {
     console.log(`joined as ${r.deviceId} (broker ${r.brokerUrl}); device keys ${r.keysCreated ? 'created' : 'kept'} in ${r.keyFile}`);
     console.log(`signing key ${r.signPublicKey}; the gateway pins it at the first connection`);
     if (!config.sync.enabled) console.log('sync.enabled is false in this config: set it to true and restart the device');
+    else console.log('restart the device to connect');
     return 0;
   }
   console.error(`unknown device command ${cmd}`);

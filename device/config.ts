@@ -14,6 +14,7 @@ import { metricsConfigSchema } from './metrics/config.ts';
 import { policyConfigSchema } from './policy/config.ts';
 import { recognitionConfigSchema } from './recognition/config.ts';
 import { storeConfigSchema } from './store/config.ts';
+import { syncConfigSchema } from './sync/config.ts';
 import { systemdConfigSchema } from './systemd/config.ts';
 
 export const deviceConfigSchema = z.strictObject({
@@ -26,6 +27,7 @@ export const deviceConfigSchema = z.strictObject({
   policy: policyConfigSchema.prefault({}).describe('Access policy.'),
   gallery: galleryConfigSchema.prefault({}).describe('1:N search.'),
   store: storeConfigSchema.prefault({}).describe('Local storage: settings, audit outbox, encrypted templates.'),
+  sync: syncConfigSchema.prefault({}).describe('MQTT sync with the gateway (after `portier join`).'),
   http: httpConfigSchema.prefault({}).describe('Local status endpoint.'),
   metrics: metricsConfigSchema.prefault({}).describe('Prometheus metrics.'),
   systemd: systemdConfigSchema.prefault({}).describe('systemd notify and watchdog.'),

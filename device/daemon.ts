@@ -21,6 +21,10 @@ import { accessGroupSchema, type AccessGroup, type AccessSubject } from './polic
 import { RecognitionLoop, type DecisionEvent } from './recognition/loop.ts';
 import { openStore, type DeviceStore } from './store/store.ts';
 import { createSystemdNotifier, type SystemdNotifier } from './systemd/notifier.ts';
+import { startSync, type SyncClient } from './sync/client.ts';
+import type { CaptureEnrolment } from './sync/commands.ts';
+import { createCaptureEnrolment } from './sync/enrol-here.ts';
+import { softwareVersion } from './version.ts';
 
 const log = createLogger('device');
 
@@ -42,6 +46,8 @@ export interface Device extends EventEmitter {
   camera: Camera;
   loop: RecognitionLoop;
   metrics: DeviceMetrics;
+  /** MQTT sync with the gateway; absent when disabled or not joined. */
+  sync?: SyncClient;
   http?: { host: string; port: number };
   state(): DeviceStateSnapshot;
   stop(): Promise<void>;
@@ -62,7 +68,12 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
     log.info('gallery loaded', { templates: loaded, rejected, people: gallery.personCount, kernel: gallery.kernel });
 
     const metrics = createDeviceMetrics({ config: config.metrics, outboxDepth: () => store.outbox.count(), gallerySize: () => gallery.personCount });
-    const audit = (kind: string, body: Record<string, unknown>, id?: string) => store.outbox.append({ kind, id, body: { device: config.deviceId, ...body } });
+    let sync: SyncClient | undefined;
+    const audit = (kind: string, body: Record<string, unknown>, id?: string) => {
+      const seq = store.outbox.append({ kind, id, body: { device: config.deviceId, ...body } });
+      sync?.notifyOutbox();
+      return seq;
+    };
 
     // A simulated board starts with the door closed and the exit button released.
     const gpio = o.gpio ?? (config.gpio.type === 'simulated' ? new SimulatedGpio(undefined, idleInputs(config.door)) : createGpio(config.gpio));
@@ -75,6 +86,7 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
         log.error('door event could not be recorded', { type: ev.type, error: (err as Error).message });
       }
       if (ev.type === 'unlocked' || ev.type === 'relocked') metrics.setDoorState(config.recognition.door, ev.type === 'unlocked' ? 'unlocked' : 'locked');
+      sync?.notifyState();
       events.emit('door', ev);
     });
     await door.start();
@@ -124,7 +136,10 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
       lastDecision = d;
       events.emit('decision', d);
     });
-    camera.on('status', (st: string) => metrics.cameraUp.set(st === 'streaming' ? 1 : 0));
+    camera.on('status', (st: string) => {
+      metrics.cameraUp.set(st === 'streaming' ? 1 : 0);
+      sync?.notifyState();
+    });
     await camera.start();
     cleanup.push(() => camera.stop());
     loop.start();
@@ -138,7 +153,56 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
       gallerySize: gallery.personCount,
       outboxDepth: store.outbox.count(),
       cameraDriver: { kind: camera.kind, status: camera.status, ...camera.stats },
+      sync: sync ? sync.status() : { enabled: config.sync.enabled, joined: !!store.settings.data.sync },
     });
+    const statusFields = () => ({
+      door: { id: config.recognition.door, state: door.state.locked ? 'locked' : 'unlocked', open: door.state.open ?? null, alarms: [door.state.heldOpenAlarm && 'held_open', door.state.forcedOpenAlarm && 'forced_open'].filter((a): a is string => !!a) },
+      camera: { status: cameraHealth(), driver: camera.kind },
+      gpio: config.gpio.type,
+      gallerySize: gallery.personCount,
+      outboxDepth: store.outbox.count(),
+      versions: { software: softwareVersion(), models: Object.fromEntries(Object.entries(engine.precision).map(([k, v]) => [k, v])) },
+    });
+    if (config.sync.enabled) {
+      if (!store.settings.data.sync) log.info('not joined to a gateway (`npm run portier -- join <bundle>`); running standalone');
+      else {
+        // The camera has one consumer: an enrol-here capture borrows the loop's frames.
+        const captureEnrolment: CaptureEnrolment = async (opts) => {
+          const lent = loop.lendFrames();
+          try {
+            return await createCaptureEnrolment({ engine, nextFrame: (signal) => lent.next(signal), captureStill: camera.captureStill?.bind(camera) })(opts);
+          } finally {
+            lent.release();
+          }
+        };
+        sync = await startSync({
+          config: config.sync,
+          deviceId: config.deviceId,
+          store,
+          gallery,
+          door,
+          audit: (kind, body, id) => void audit(kind, body, id),
+          state: () => statusFields(),
+          captureEnrolment,
+          now,
+          metrics: {
+            connected: (up) => metrics.syncConnected.set(up ? 1 : 0),
+            rejected: (reason) => metrics.syncRejected.inc({ reason }),
+            nearCap: (near) => metrics.outboxNearCap.set(near ? 1 : 0),
+            cursor: (n) => metrics.syncCursor.set(n),
+            lagSeconds: (sec) => metrics.syncLagSeconds.set(sec),
+          },
+        });
+        sync.on('applied', () => sync?.notifyState());
+        cleanup.push(() => sync!.stop());
+      }
+    }
+    const healthWarnings = (): string[] => {
+      const st = sync?.status();
+      if (!st) return [];
+      return [st.outboxFull && 'outbox_full', !st.outboxFull && st.outboxNearCap && 'outbox_near_cap', !st.connected && 'sync_disconnected'].filter((w): w is string => !!w);
+    };
+
     let http: StatusServer | undefined;
     let address: { host: string; port: number } | undefined;
     if (config.http.enabled) {
@@ -146,7 +210,7 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
         config: config.http,
         state,
         metrics: () => metrics.registry.metrics(),
-        health: () => ({ camera: cameraHealth(), lastTickAt }),
+        health: () => ({ camera: cameraHealth(), lastTickAt, warnings: healthWarnings() }),
       });
       address = await http.start();
       cleanup.push(() => http!.stop());
@@ -155,7 +219,7 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
 
     let stopping: Promise<void> | undefined;
     const device = Object.assign(events, {
-      config, engine, store, gallery, gpio, door, camera, loop, metrics, http: address, state,
+      config, engine, store, gallery, gpio, door, camera, loop, metrics, sync, http: address, state,
       stop: () =>
         (stopping ??= (async () => {
           await notifier.stopping();

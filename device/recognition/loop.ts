@@ -70,6 +70,8 @@ export class RecognitionLoop extends EventEmitter {
   private readonly now: () => number;
   private lastDecodeWarn = 0;
   private droppedSeen = 0;
+  /** While set, frames go to an enrol-here capture instead of the access pipeline. */
+  private lender: ((f: Frame) => void) | undefined;
 
   constructor(private readonly deps: RecognitionDeps) {
     super();
@@ -109,6 +111,11 @@ export class RecognitionLoop extends EventEmitter {
         continue;
       }
       metrics?.framesCaptured.inc();
+      if (this.lender) {
+        this.lender(frame);
+        this.deps.onTick?.();
+        continue;
+      }
       // Frames the camera replaced in its one-slot mailbox while we were busy.
       const dropped = camera.stats.dropped;
       if (metrics && dropped > this.droppedSeen) metrics.framesDropped.inc({ reason: 'busy' }, dropped - this.droppedSeen);
@@ -124,6 +131,41 @@ export class RecognitionLoop extends EventEmitter {
       this.deps.onTick?.();
     }
     this.running = false;
+  }
+
+  /**
+   * Lend the camera's frames to someone else (enrol-here) until release(): the camera has one
+   * consumer, and a capture at the door must not also open it. No access decision is made while
+   * frames are lent; the door I/O (exit button, alarms) keeps running.
+   */
+  lendFrames(): { next(signal: AbortSignal): Promise<Frame>; release(): void } {
+    if (this.lender) throw new Error('frames are already lent to another capture');
+    let waiting: ((f: Frame) => void) | undefined;
+    let latest: Frame | undefined;
+    this.lender = (f) => {
+      if (waiting) {
+        const w = waiting;
+        waiting = undefined;
+        w(f);
+      } else latest = f;
+    };
+    return {
+      next: (signal) =>
+        new Promise<Frame>((resolve, reject) => {
+          if (signal.aborted) return reject(new Error('capture aborted'));
+          if (latest) {
+            const f = latest;
+            latest = undefined;
+            return resolve(f);
+          }
+          waiting = resolve;
+          signal.addEventListener('abort', () => reject(new Error('capture aborted')), { once: true });
+        }),
+      // Tracks from before the capture time out on their own (no frames reached them).
+      release: () => {
+        this.lender = undefined;
+      },
+    };
   }
 
   /** Exposed for tests: run one frame through the pipeline. */

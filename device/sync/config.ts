@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 export const syncConfigSchema = z.strictObject({
-  enabled: z.boolean().default(false).describe('Sync with a gateway over MQTT. Turn on once the device has joined (`portier join <bundle>`).'),
+  enabled: z.boolean().default(true).describe('Sync with a gateway over MQTT once the device has joined one (`portier join <bundle>`); a device that has not joined runs standalone. false: never connect.'),
   keyFile: z
     .string()
     .default('device-keys.pem')

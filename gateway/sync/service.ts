@@ -88,9 +88,9 @@ export class GatewaySync extends EventEmitter {
     const client = mqtt.connect(broker.url, opts);
     this.client = client;
     client.on('connect', () => void this.onConnect());
-    client.on('message', (topic, payload) => {
+    client.on('message', (topic, payload, packet) => {
       try {
-        this.onMessage(topic, payload);
+        this.onMessage(topic, payload, packet.retain);
       } catch (err) {
         log.error('message handling failed', { topic, error: (err as Error).message });
       }
@@ -174,7 +174,7 @@ export class GatewaySync extends EventEmitter {
     this.deps.metrics?.message?.(kind);
   }
 
-  private onMessage(topic: string, payload: Buffer): void {
+  private onMessage(topic: string, payload: Buffer, retained = false): void {
     const t = parseTopic(topic);
     if (!t) return;
     if (t.scope === 'device-availability') {
@@ -187,16 +187,18 @@ export class GatewaySync extends EventEmitter {
       return;
     }
     if (t.scope !== 'up' || payload.length === 0) return;
-    this.onUp(t.deviceId, t.kind, payload, topic);
+    this.onUp(t.deviceId, t.kind, payload, topic, retained);
   }
 
-  private onUp(deviceId: string, kind: UpKind, payload: Buffer, topic: string): void {
+  private onUp(deviceId: string, kind: UpKind, payload: Buffer, topic: string, retained: boolean): void {
     const device = this.deps.store.devices.get(deviceId);
     if (!device) return this.reject(deviceId, kind, topic, 'not_for_me', 'unknown device');
     if (kind === 'hello') return this.onHello(deviceId, payload, topic);
     if (!device.signPublicKey) return this.reject(deviceId, kind, topic, 'wrong_key', 'device has not joined (no pinned key)');
     const pub = importPublicKey(device.signPublicKey, 'Ed25519');
     const v = verifyEnvelope<unknown>(payload, { type: kind, from: deviceId, to: GATEWAY, publicKey: pub, kid: keyId(device.signPublicKey), afterSeq: this.lastUpSeq.get(deviceId), now: this.now() });
+    // An old retained status seen at start-up is stale news, not an attack.
+    if (!v.ok && retained && kind === 'status' && v.reason === 'expired') return;
     if (!v.ok) return this.reject(deviceId, kind, topic, v.reason, v.message);
     const parsed = bodySchemas.up[kind].safeParse(v.envelope.body);
     if (!parsed.success) return this.reject(deviceId, kind, topic, 'malformed', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
