@@ -5,11 +5,12 @@
  * nobody with broker access can open a door, replay a command or read a template.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY, topics } from '../../core/sync/contract.ts';
 import { keyId, signEnvelope } from '../../core/sync/envelope.ts';
-import { generateKeySet } from '../../core/sync/keys.ts';
+import { generateKeySet, readKeySetFile } from '../../core/sync/keys.ts';
 import type { VisionEngine } from '../../core/vision/engine.ts';
 import { quantizeInto } from '../../device/gallery/quantize.ts';
 import type { SimulatedGpio } from '../../device/gpio/simulated.ts';
@@ -149,6 +150,19 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('gateway + two devices
     for (const r of ['unsigned', 'wrong_key', 'bad_signature', 'expired', 'replayed', 'not_for_me']) expect(reasons).toContain(r);
     expect(securityReasons(gw, b).join(' ')).toContain('replayed');
   }, 30_000);
+
+  it('refuses audit events signed by another device than the one named in the topic', async () => {
+    const keysA = readKeySetFile(join(a.dir, a.device.config.sync.keyFile));
+    const event = { seq: 1, id: 'forged-event-1', ts: Date.now(), kind: 'decision', body: { granted: true, reason: 'granted', personId: 'grace', door: 'lab' } };
+    const signedBy = (from: string) =>
+      JSON.stringify(signEnvelope({ type: 'audit', from, to: GATEWAY, seq: Date.now() * 1000, body: { events: [event] }, privateKey: keysA.sign.privateKey, kid: keyId(keysA.sign.publicKey), ttlMs: 60_000 }));
+    await spy.publishAsync(topics.up('door-b', 'audit'), signedBy('door-b'), { qos: 1 });
+    await spy.publishAsync(topics.up('door-b', 'audit'), signedBy('door-a'), { qos: 1 });
+    const gwRejections = () => gw.store.audit.search({ deviceId: 'door-b', kind: 'security', limit: 100 }).items.map((e) => (e.body as { reason: string; at?: string })).filter((b) => b.at === 'gateway');
+    await waitFor('two rejections at the gateway', () => gwRejections().length >= 2, 5000);
+    expect(gwRejections().map((b) => b.reason).sort()).toEqual(['rejected:not_for_me', 'rejected:wrong_key']);
+    expect(gw.store.audit.search({ kind: 'decision', limit: 1000 }).items.some((e) => e.eventId === 'forged-event-1')).toBe(false);
+  });
 
   it('lets nobody on the broker read a template: no payload carries the embedding in any encoding', async () => {
     const [t] = gw.store.templates.list('grace');

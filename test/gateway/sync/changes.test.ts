@@ -1,0 +1,97 @@
+/** Need-to-know change pages: what each device is sent, sealed for it alone, paged and snapshotted. */
+import { describe, expect, it } from 'vitest';
+import { generateKeySet, publicKeys } from '../../../core/sync/keys.ts';
+import { openEmbedding } from '../../../core/sync/seal.ts';
+import { buildChanges } from '../../../gateway/sync/changes.ts';
+import { storeSuite, vec } from '../store/helpers.ts';
+
+const week = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as ('mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun')[];
+const at = (door: string) => ({ door, days: week, from: '00:00', to: '24:00' });
+const NOW = Date.parse('2026-06-01T12:00:00Z');
+
+describe('gateway sync: change pages', () => {
+  const suite = storeSuite();
+  const keysA = generateKeySet();
+  const keysB = generateKeySet();
+
+  function setup() {
+    const s = suite.open(suite.dir());
+    s.doors.create({ id: 'front' });
+    s.doors.create({ id: 'lab' });
+    for (const [id, k, door] of [['dev-a', keysA, 'front'], ['dev-b', keysB, 'lab']] as const) {
+      s.devices.create({ id, doorId: door });
+      const p = publicKeys(k);
+      s.devices.setKeys(id, p.signPublicKey, p.sealPublicKey);
+    }
+    return s;
+  }
+  const page = (s: ReturnType<typeof setup>, id: string, cursor: number | null, pageSize = 100) => buildChanges(s, s.devices.get(id)!, cursor, { pageSize, tid: 't', now: NOW });
+
+  it('sends each device only the people who may pass its door, templates sealed to that device', () => {
+    const s = setup();
+    s.people.create({ id: 'everywhere', name: 'E', schedules: [at('*')] });
+    s.people.create({ id: 'lab-only', name: 'L', schedules: [at('lab')] });
+    s.people.create({ id: 'expired', name: 'X', schedules: [at('*')], validUntil: '2026-01-01' });
+    s.people.create({ id: 'off', name: 'O', schedules: [at('*')], active: false });
+    s.groups.create({ id: 'night', name: 'Night', schedules: [at('front')] });
+    s.people.create({ id: 'by-group', name: 'G', groups: ['night'] });
+    s.templates.add('everywhere', vec(1), { source: 'upload' });
+    s.templates.add('lab-only', vec(2), { source: 'upload' });
+
+    const a = page(s, 'dev-a', null);
+    expect(a.reset).toBe(true);
+    expect(a.keep!.sort()).toEqual(['by-group', 'everywhere']);
+    expect(a.people.map((p) => p.id).sort()).toEqual(['by-group', 'everywhere']);
+    expect(a.deleted.sort()).toEqual(['expired', 'lab-only', 'off']);
+    const sealed = a.people.find((p) => p.id === 'everywhere')!.templates[0];
+    expect(openEmbedding(keysA.seal.privateKey, 'dev-a', 'everywhere', sealed)).toEqual(vec(1));
+    // Device B's key, or the box presented as another person's, opens nothing.
+    expect(() => openEmbedding(keysB.seal.privateKey, 'dev-a', 'everywhere', sealed)).toThrow();
+    expect(() => openEmbedding(keysA.seal.privateKey, 'dev-a', 'lab-only', sealed)).toThrow();
+
+    const b = page(s, 'dev-b', null);
+    expect(b.keep!.sort()).toEqual(['everywhere', 'lab-only']);
+  });
+
+  it('pages after the cursor, turns a lost right of way into a deletion, and reaches the head', () => {
+    const s = setup();
+    for (let i = 0; i < 5; i++) s.people.create({ id: `p${i}`, name: `P${i}`, schedules: [at('front')] });
+    s.devices.update('dev-a', { snapshotRequired: false });
+    const first = page(s, 'dev-a', 0, 2);
+    expect(first).toMatchObject({ reset: false, more: true });
+    expect(first.people.map((p) => p.id)).toEqual(['p0', 'p1']);
+    const second = page(s, 'dev-a', first.to, 2);
+    expect(second.people.map((p) => p.id)).toEqual(['p2', 'p3']);
+    const rest = page(s, 'dev-a', second.to, 2);
+    expect(rest.more).toBe(false);
+    expect(rest.to).toBe(s.register.head());
+
+    s.people.update('p1', { schedules: [at('lab')] });
+    s.people.remove('p2');
+    const next = page(s, 'dev-a', rest.to);
+    expect(next.deleted.sort()).toEqual(['p1', 'p2']);
+    expect(next.people).toEqual([]);
+  });
+
+  it('sends a snapshot when the door changed or the cursor is older than the purged tombstones', () => {
+    let t = NOW;
+    const s = suite.open(suite.dir(), { tombstoneRetentionDays: 1 }, () => t);
+    s.doors.create({ id: 'front' });
+    s.devices.create({ id: 'dev-a', doorId: 'front' });
+    const p = publicKeys(keysA);
+    s.devices.setKeys('dev-a', p.signPublicKey, p.sealPublicKey);
+    s.devices.update('dev-a', { snapshotRequired: false });
+    s.people.create({ id: 'gone', name: 'G', schedules: [at('*')] });
+    const c = page(s, 'dev-a', 0).to;
+    s.people.remove('gone');
+    t += 3 * 86_400_000;
+    s.register.purgeTombstones();
+    const snap = buildChanges(s, s.devices.get('dev-a')!, c, { pageSize: 100, tid: null, now: t });
+    expect(snap.reset).toBe(true);
+    expect(snap.keep).toEqual([]);
+    s.doors.create({ id: 'lab' });
+    s.devices.update('dev-a', { doorId: 'lab' });
+    expect(s.devices.get('dev-a')!.snapshotRequired).toBe(true);
+    expect(buildChanges(s, s.devices.get('dev-a')!, snap.to, { pageSize: 100, tid: null, now: t }).reset).toBe(true);
+  });
+});
