@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY, topics } from '../../core/sync/contract.ts';
 import { keyId, signEnvelope } from '../../core/sync/envelope.ts';
@@ -150,6 +151,34 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('gateway + two devices
     for (const r of ['unsigned', 'wrong_key', 'bad_signature', 'expired', 'replayed', 'not_for_me']) expect(reasons).toContain(r);
     expect(securityReasons(gw, b).join(' ')).toContain('replayed');
   }, 30_000);
+
+  it('enrols at the door: a live capture at device A, sealed to the gateway, becomes a template', async () => {
+    expect((await api.call('POST', '/api/people', { id: 'eileen', name: 'Eileen Collins', schedules: [{ ...ALL_WEEK[0], door: 'lab' }] })).status).toBe(201);
+    const portrait = await sharp(readFileSync(fixture('astronaut_eileen_collins.png'))).jpeg().toBuffer();
+    let decisions = 0;
+    const count = () => decisions++;
+    a.device.on('decision', count);
+    let feeding = true;
+    const feed = (async () => {
+      while (feeding) await a.camera.play(portrait, 1, 10);
+    })();
+    const r = await api.call('POST', '/api/devices/door-a/enrol-here', { personId: 'eileen' });
+    feeding = false;
+    await feed;
+    a.device.off('decision', count);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.result).toMatchObject({ accepted: true });
+    expect(r.body.result.live).toBeGreaterThan(0);
+    // Frames were lent to the capture: the access pipeline decided nothing meanwhile.
+    expect(decisions).toBe(0);
+    expect(gw.store.templates.meta('eileen').map((t) => t.source)).toEqual(['enrol-here']);
+    // Need to know: her schedule is for the lab, so door-b gets her and door-a does not.
+    await waitFor('eileen at the lab door', () => b.device.gallery.has('eileen'), 3000);
+    expect(a.device.gallery.has('eileen')).toBe(false);
+    // No capture is ever published unsealed.
+    const responses = seen.filter((m) => m.topic === topics.up('door-a', 'response'));
+    expect(responses.some((m) => m.payload.includes('"template":{"epk"') || m.payload.includes('"epk"'))).toBe(true);
+  }, 60_000);
 
   it('refuses audit events signed by another device than the one named in the topic', async () => {
     const keysA = readKeySetFile(join(a.dir, a.device.config.sync.keyFile));
