@@ -2,10 +2,12 @@
  * Gateway commands of `npm run portier -- <command>` (dispatched by scripts/cli.ts). They open
  * the gateway's store directly, so they work with the gateway running (SQLite WAL) or stopped.
  *   provision <deviceId> [--door D] [--name N] [--reprovision]   device record + join bundle
+ *     [--mosquitto-passwd FILE] [--mosquitto-acl FILE]           append its Mosquitto lines there
  *   mosquitto-acl                                                 ACL file for every device
  *   setup-token                                                   new one-time admin setup token
  */
 import { parseArgs } from 'node:util';
+import { appendFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { loadConfigFile } from '../core/config/load.ts';
 import { loadOrCreateKeySet } from '../core/sync/keys.ts';
@@ -27,7 +29,7 @@ export async function runGatewayCli(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { config: { type: 'string' }, door: { type: 'string' }, name: { type: 'string' }, reprovision: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    options: { config: { type: 'string' }, door: { type: 'string' }, name: { type: 'string' }, reprovision: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, 'mosquitto-passwd': { type: 'string' }, 'mosquitto-acl': { type: 'string' } },
   });
   const [cmd, ...args] = positionals;
   const config = loadConfigFile(gatewayConfigSchema, values.config ?? process.env.PORTIER_GATEWAY_CONFIG);
@@ -42,11 +44,15 @@ export async function runGatewayCli(argv: string[]): Promise<number> {
       const { keys } = loadOrCreateKeySet(keyFile);
       const r = await provisionDevice(store, keys, brokerUrlFor(config), args[0], { name: values.name, doorId: values.door ?? null, reprovision: values.reprovision });
       store.audit.record({ actor: 'cli', action: 'device.provision', target: args[0], details: { door: values.door ?? null } });
+      // Mosquitto reads these files at start and on SIGHUP (`systemctl reload mosquitto`).
+      if (values['mosquitto-passwd']) appendFileSync(values['mosquitto-passwd'], `${r.mosquitto.passwordLine}\n`, { mode: 0o600 });
+      if (values['mosquitto-acl']) appendFileSync(values['mosquitto-acl'], `\n${r.mosquitto.aclLines.join('\n')}\n`);
+      if (values['mosquitto-passwd'] || values['mosquitto-acl']) console.error('Mosquitto files updated; reload it: sudo systemctl reload mosquitto');
       if (values.json) console.log(JSON.stringify(r));
       else {
         console.log(`Device ${r.deviceId} provisioned. On the device run (the bundle holds its broker password; it is shown once):\n`);
         console.log(`  npm run portier -- join ${r.bundle}\n`);
-        console.log('For an external Mosquitto broker add this line to its password_file:');
+        console.log('For an external Mosquitto broker (or pass --mosquitto-passwd/--mosquitto-acl FILE) add this line to its password_file:');
         console.log(`  ${r.mosquitto.passwordLine}`);
         console.log('and this block to its acl_file:');
         console.log(r.mosquitto.aclLines.map((l) => `  ${l}`).join('\n'));
