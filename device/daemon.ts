@@ -163,6 +163,9 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
       outboxDepth: store.outbox.count(),
       versions: { software: softwareVersion(), models: Object.fromEntries(Object.entries(engine.precision).map(([k, v]) => [k, v])) },
     });
+    // The gateway decides which door's people a device receives; a device configured for another
+    // door would refuse them all by schedule. Say so rather than fail quietly.
+    const assignedDoor = () => (store.settings.data.values.policy as { door?: string | null } | undefined)?.door ?? null;
     if (config.sync.enabled) {
       if (!store.settings.data.sync) log.info('not joined to a gateway (`npm run portier -- join <bundle>`); running standalone');
       else {
@@ -193,14 +196,28 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
             lagSeconds: (sec) => metrics.syncLagSeconds.set(sec),
           },
         });
-        sync.on('applied', () => sync?.notifyState());
+        let warnedDoor: string | null = null;
+        sync.on('applied', () => {
+          sync?.notifyState();
+          const door = assignedDoor();
+          if (door && door !== config.recognition.door && warnedDoor !== door) {
+            warnedDoor = door;
+            log.warn('the gateway assigns this device to another door than recognition.door; its people will be refused by schedule', { assigned: door, configured: config.recognition.door });
+          }
+        });
         cleanup.push(() => sync!.stop());
       }
     }
     const healthWarnings = (): string[] => {
       const st = sync?.status();
       if (!st) return [];
-      return [st.outboxFull && 'outbox_full', !st.outboxFull && st.outboxNearCap && 'outbox_near_cap', !st.connected && 'sync_disconnected'].filter((w): w is string => !!w);
+      const door = assignedDoor();
+      return [
+        st.outboxFull && 'outbox_full',
+        !st.outboxFull && st.outboxNearCap && 'outbox_near_cap',
+        !st.connected && 'sync_disconnected',
+        door && door !== config.recognition.door && 'door_mismatch',
+      ].filter((w): w is string => !!w);
     };
 
     let http: StatusServer | undefined;
