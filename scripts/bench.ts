@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- --json] [--limit N] [--sizes 1000,10000,100000,1000000] [--skip device,gallery,outbox]`:
+ * `npm run bench [-- --json] [--limit N] [--sizes 1000,10000,100000,1000000] [--skip device,gallery,gateway,outbox]`:
  * per-stage p50/p95 latency over LFW images from ../shared (250x250, one face each), faces per
  * second, peak RSS of the pipeline; frame-to-relay latency of the whole device on the simulated
  * camera; 1:N search time by gallery size and RSS with 100k templates enrolled; the audit outbox
- * with 1,000,000 events queued.
+ * with 1,000,000 events queued; the gateway with 200 simulated devices on loopback MQTT (audit
+ * ingest, enrolment fan-out) and its enrolment time per photo (min(100, --limit) photos).
  * `--precision fp32|int8` picks the models; `--vs` times fp32 and int8 pipelines in one process.
  * With --json the last line of stdout is one JSON object.
  */
@@ -19,6 +20,7 @@ import { VisionEngine } from '../core/vision/engine.ts';
 import { benchFrameToRelay } from './bench/frame-to-relay.ts';
 import { benchOutbox } from './bench/outbox.ts';
 import { benchGallery } from './bench-gallery.ts';
+import { benchGatewaySync } from './bench/gateway-sync.ts';
 
 const { values } = parseArgs({
   options: {
@@ -81,6 +83,15 @@ async function main() {
     for (const n of sizes) console.log(`${String(n).padEnd(12)} ${String(g.search_ms[`${n}_p50`]).padStart(6)}   ${String(g.search_ms[`${n}_p95`]).padStart(6)}`);
     console.log(`RSS with 100k templates enrolled (models loaded too): ${g.rss_100k_mb} MB`);
   }
+  let gateway: Record<string, unknown> = {};
+  if (!skip.has('gateway')) {
+    // Before engine.close(): the gateway enrols with the same engine the pipeline used.
+    const g = await benchGatewaySync(engine, { photos: Math.min(100, limit), shared });
+    gateway = { ...g };
+    console.log(`gateway enrolment per photo (${g.enrol_photos} photos, ${g.enrol_accepted} accepted): p50 ${g.enrol_photo_p50_ms} ms, p95 ${g.enrol_photo_p95_ms} ms; accepted only p50 ${g.enrol_photo_accepted_p50_ms} ms`);
+    console.log(`gateway audit ingest from ${g.devices} devices: ${g.audit_events} events acked in ${g.audit_s} s = ${g.audit_events_per_s} events/s (all stored exactly once)`);
+    console.log(`gateway fan-out of one enrolment to ${g.devices} devices: median ${g.fanout_200_ms} ms (runs ${g.fanout_200_runs_ms.join(', ')} ms)`);
+  }
   await engine.close();
   let outbox: Record<string, unknown> = {};
   if (!skip.has('outbox')) {
@@ -90,7 +101,7 @@ async function main() {
   }
   if (values.json) {
     const stageP50 = Object.fromEntries(Object.entries(r.stages).map(([s, v]) => [`${s}_p50_ms`, v.p50_ms]));
-    console.log(JSON.stringify({ pipeline_p50_ms: r.pipeline_p50_ms, pipeline_p95_ms: r.pipeline_p95_ms, faces_per_s: r.faces_per_s, rss_mb: rssMb, ...stageP50, stages: r.stages, faces: r.faces, ...device, ...gallery, ...outbox }));
+    console.log(JSON.stringify({ pipeline_p50_ms: r.pipeline_p50_ms, pipeline_p95_ms: r.pipeline_p95_ms, faces_per_s: r.faces_per_s, rss_mb: rssMb, ...stageP50, stages: r.stages, faces: r.faces, ...device, ...gallery, ...gateway, ...outbox }));
   }
 }
 
