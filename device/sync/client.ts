@@ -148,12 +148,14 @@ export class SyncClient extends EventEmitter {
     this.register.stop();
     for (const t of [this.statusTimer, this.statusSoon]) if (t) clearTimeout(t);
     await this.queue;
+    // Short waits: the door stops after sync, and a broker that vanished would otherwise hold the
+    // shutdown for seconds; the last will says `offline` for us then.
     try {
-      if (this.up.connected) await withTimeout(this.up.availability('offline'), 2000);
+      if (this.up.connected) await withTimeout(this.up.availability('offline'), 500);
     } catch (err) {
       log.warn('could not publish offline before disconnecting (the broker publishes the last will)', { error: (err as Error).message });
     }
-    await withTimeout(this.client.endAsync(), 2000).catch(() => this.client.end(true));
+    await withTimeout(this.client.endAsync(), 500).catch(() => this.client.end(true));
     this.setConnected(false);
   }
 
