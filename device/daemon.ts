@@ -21,9 +21,8 @@ import { accessGroupSchema, type AccessGroup, type AccessSubject } from './polic
 import { RecognitionLoop, type DecisionEvent } from './recognition/loop.ts';
 import { openStore, type DeviceStore } from './store/store.ts';
 import { createSystemdNotifier, type SystemdNotifier } from './systemd/notifier.ts';
-import { startSync, type SyncClient } from './sync/client.ts';
-import type { CaptureEnrolment } from './sync/commands.ts';
-import { createCaptureEnrolment } from './sync/enrol-here.ts';
+import type { SyncClient } from './sync/client.ts';
+import { startDeviceSync } from './sync/wiring.ts';
 import { softwareVersion } from './version.ts';
 
 const log = createLogger('device');
@@ -153,7 +152,7 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
       gallerySize: gallery.personCount,
       outboxDepth: store.outbox.count(),
       cameraDriver: { kind: camera.kind, status: camera.status, ...camera.stats },
-      sync: sync ? sync.status() : { enabled: config.sync.enabled, joined: !!store.settings.data.sync },
+      sync: deviceSync.status(),
     });
     const statusFields = () => ({
       door: { id: config.recognition.door, state: door.state.locked ? 'locked' : 'unlocked', open: door.state.open ?? null, alarms: [door.state.heldOpenAlarm && 'held_open', door.state.forcedOpenAlarm && 'forced_open'].filter((a): a is string => !!a) },
@@ -161,64 +160,14 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
       gpio: config.gpio.type,
       gallerySize: gallery.personCount,
       outboxDepth: store.outbox.count(),
-      versions: { software: softwareVersion(), models: Object.fromEntries(Object.entries(engine.precision).map(([k, v]) => [k, v])) },
+      versions: { software: softwareVersion(), models: { ...engine.precision } },
     });
-    // The gateway decides which door's people a device receives; a device configured for another
-    // door would refuse them all by schedule. Say so rather than fail quietly.
-    const assignedDoor = () => (store.settings.data.values.policy as { door?: string | null } | undefined)?.door ?? null;
-    if (config.sync.enabled) {
-      if (!store.settings.data.sync) log.info('not joined to a gateway (`npm run portier -- join <bundle>`); running standalone');
-      else {
-        // The camera has one consumer: an enrol-here capture borrows the loop's frames.
-        const captureEnrolment: CaptureEnrolment = async (opts) => {
-          const lent = loop.lendFrames();
-          try {
-            return await createCaptureEnrolment({ engine, nextFrame: (signal) => lent.next(signal), captureStill: camera.captureStill?.bind(camera) })(opts);
-          } finally {
-            lent.release();
-          }
-        };
-        sync = await startSync({
-          config: config.sync,
-          deviceId: config.deviceId,
-          store,
-          gallery,
-          door,
-          audit: (kind, body, id) => void audit(kind, body, id),
-          state: () => statusFields(),
-          captureEnrolment,
-          now,
-          metrics: {
-            connected: (up) => metrics.syncConnected.set(up ? 1 : 0),
-            rejected: (reason) => metrics.syncRejected.inc({ reason }),
-            nearCap: (near) => metrics.outboxNearCap.set(near ? 1 : 0),
-            cursor: (n) => metrics.syncCursor.set(n),
-            lagSeconds: (sec) => metrics.syncLagSeconds.set(sec),
-          },
-        });
-        let warnedDoor: string | null = null;
-        sync.on('applied', () => {
-          sync?.notifyState();
-          const door = assignedDoor();
-          if (door && door !== config.recognition.door && warnedDoor !== door) {
-            warnedDoor = door;
-            log.warn('the gateway assigns this device to another door than recognition.door; its people will be refused by schedule', { assigned: door, configured: config.recognition.door });
-          }
-        });
-        cleanup.push(() => sync!.stop());
-      }
-    }
-    const healthWarnings = (): string[] => {
-      const st = sync?.status();
-      if (!st) return [];
-      const door = assignedDoor();
-      return [
-        st.outboxFull && 'outbox_full',
-        !st.outboxFull && st.outboxNearCap && 'outbox_near_cap',
-        !st.connected && 'sync_disconnected',
-        door && door !== config.recognition.door && 'door_mismatch',
-      ].filter((w): w is string => !!w);
-    };
+    const deviceSync = await startDeviceSync({
+      config: config.sync, deviceId: config.deviceId, doorId: config.recognition.door, store, gallery, door, camera, loop, engine, metrics,
+      audit: (kind, body, id) => void audit(kind, body, id), state: statusFields, now,
+    });
+    sync = deviceSync.client;
+    if (sync) cleanup.push(() => sync!.stop());
 
     let http: StatusServer | undefined;
     let address: { host: string; port: number } | undefined;
@@ -227,7 +176,7 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
         config: config.http,
         state,
         metrics: () => metrics.registry.metrics(),
-        health: () => ({ camera: cameraHealth(), lastTickAt, warnings: healthWarnings() }),
+        health: () => ({ camera: cameraHealth(), lastTickAt, warnings: deviceSync.warnings() }),
       });
       address = await http.start();
       cleanup.push(() => http!.stop());

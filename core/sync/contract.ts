@@ -47,12 +47,15 @@ export function parseTopic(topic: string): ParsedTopic | null {
 const b64url = z.string().regex(/^[A-Za-z0-9_-]+$/);
 export const sealedBoxSchema = z.strictObject({ epk: b64url, n: b64url, ct: b64url });
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/);
-export const scheduleWireSchema = z.strictObject({
-  door: z.string().min(1),
-  days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).min(1),
-  from: hhmm,
-  to: hhmm,
-});
+/** The same rules as the device's policy (device/policy/profile.ts): a bad window must not arrive. */
+export const scheduleWireSchema = z
+  .strictObject({
+    door: z.string().min(1),
+    days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).min(1),
+    from: hhmm,
+    to: hhmm,
+  })
+  .refine((s) => s.from !== s.to && s.from !== '24:00', { message: 'empty or ambiguous window' });
 const tid = z.string().min(1).max(64);
 const eventSchema = z.strictObject({ seq: z.number().int().nonnegative(), id: z.string().min(1).max(64), ts: z.number(), kind: z.string().min(1).max(32), body: z.unknown() });
 export type WireEvent = z.output<typeof eventSchema>;
@@ -109,7 +112,7 @@ export const bodySchemas = {
       /** The device's cursor after applying this page. */
       to: z.number().int().nonnegative(),
       head: z.number().int().nonnegative(),
-      /** Snapshot: after the last page the device keeps only `keep`. */
+      /** Snapshot: on this (first) page `keep` lists every person the device may hold; it drops the rest. */
       reset: z.boolean(),
       keep: z.array(z.string()).optional(),
       keepGroups: z.array(z.string()).optional(),
@@ -127,7 +130,8 @@ export const bodySchemas = {
       args: z.strictObject({
         reason: z.string().optional(),
         personId: z.string().optional(),
-        timeoutMs: z.number().int().positive().optional(),
+        /** Capped: frames are lent to the capture, so no access decision is made meanwhile. */
+        timeoutMs: z.number().int().positive().max(120_000).optional(),
       }),
     }),
     notify: z.strictObject({ head: z.number().int().nonnegative() }),

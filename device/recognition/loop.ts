@@ -158,8 +158,15 @@ export class RecognitionLoop extends EventEmitter {
             latest = undefined;
             return resolve(f);
           }
-          waiting = resolve;
-          signal.addEventListener('abort', () => reject(new Error('capture aborted')), { once: true });
+          const onAbort = () => {
+            waiting = undefined;
+            reject(new Error('capture aborted'));
+          };
+          signal.addEventListener('abort', onAbort, { once: true });
+          waiting = (f) => {
+            signal.removeEventListener('abort', onAbort);
+            resolve(f);
+          };
         }),
       // Tracks from before the capture time out on their own (no frames reached them).
       release: () => {

@@ -69,7 +69,7 @@ export async function applyChanges(d: ApplyDeps, body: Changes): Promise<ApplySu
   const { store, gallery, state } = d;
   const incoming = new Set(body.people.map((p) => p.id));
 
-  // A snapshot's last word: whoever is not in `keep` may no longer open this door.
+  // A snapshot's first page lists everyone the device may hold: whoever is not in `keep` may no longer open this door.
   const removed = new Set(body.deleted.filter((id) => !incoming.has(id)));
   if (body.reset && body.keep) {
     const keep = new Set(body.keep);

@@ -45,6 +45,7 @@ export class SyncClient extends EventEmitter {
   private statusTimer: NodeJS.Timeout | undefined;
   private statusSoon: NodeJS.Timeout | undefined;
   private stopped = false;
+  private drainScheduled = false;
   private statusWarned = false;
 
   constructor(private readonly d: SyncDeps, private readonly secrets: ReturnType<typeof loadSyncSecrets>) {
@@ -126,9 +127,28 @@ export class SyncClient extends EventEmitter {
   }
 
   /** Call after every audit append: checks the cap and drains promptly. */
+  /**
+   * Called from the door's audit path (before the relay moves): it only schedules the drain, so
+   * reading and signing a batch never delays a release and a sync error can never refuse one.
+   */
   notifyOutbox(): void {
-    this.cap.check(this.d.store.outbox.count());
-    this.drain.kick();
+    if (this.stopped) return;
+    try {
+      // count() is kept in memory: cheap enough for the door's path.
+      this.cap.check(this.d.store.outbox.count());
+    } catch (err) {
+      log.error('outbox cap check failed', { error: (err as Error).message });
+    }
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      try {
+        this.drain.kick();
+      } catch (err) {
+        log.error('audit drain could not start', { error: (err as Error).message });
+      }
+    });
   }
 
   /** Door, camera or gallery changed: publish the status soon (coalesced). */
@@ -271,8 +291,12 @@ export class SyncClient extends EventEmitter {
 
   private reportLag(): void {
     if (!this.d.metrics?.lagSeconds) return;
-    const oldest = this.d.store.outbox.peek(1)[0];
-    this.d.metrics.lagSeconds(oldest ? Math.max(0, (this.now() - oldest.ts) / 1000) : 0);
+    try {
+      const oldest = this.d.store.outbox.peek(1)[0];
+      this.d.metrics.lagSeconds(oldest ? Math.max(0, (this.now() - oldest.ts) / 1000) : 0);
+    } catch (err) {
+      log.warn('outbox lag not readable', { error: (err as Error).message });
+    }
   }
 
   private software(): string {

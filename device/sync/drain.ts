@@ -75,7 +75,19 @@ export class AuditDrain {
     this.clearTimer();
   }
 
+  /** Never throws: it runs from timers, broker events and the audit path of the door. */
   private send(resend: boolean): void {
+    try {
+      this.trySend(resend);
+    } catch (err) {
+      log.error('audit batch could not be sent; retrying after the ack timeout', { error: (err as Error).message });
+      this.clearTimer();
+      this.timer = setTimeout(() => this.onTimeout(), this.o.ackTimeoutMs);
+      this.timer.unref?.();
+    }
+  }
+
+  private trySend(resend: boolean): void {
     let events = resend && this.inflight ? this.inflight.events : null;
     if (!events) {
       const rows = this.o.outbox.peek(this.o.batchSize);

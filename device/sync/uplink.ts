@@ -47,7 +47,13 @@ export class UpLink {
     const client = this.client;
     if (!client?.connected) return false;
     const topic = topics.up(this.o.deviceId, kind);
-    const payload = this.encode(kind, body);
+    let payload: string;
+    try {
+      payload = this.encode(kind, body);
+    } catch (err) {
+      log.error('message could not be encoded; not sent', { kind, error: (err as Error).message });
+      return false;
+    }
     this.o.onPublish?.(topic, payload);
     try {
       await client.publishAsync(topic, payload, { qos: 1, retain: !!opts.retain });
