@@ -95,7 +95,12 @@ export const bodySchemas = {
       securityRejections: z.number().int().nonnegative(),
     }),
     audit: z.strictObject({ events: z.array(eventSchema).min(1).max(1000) }),
-    sync: z.strictObject({ tid, cursor: z.number().int().nonnegative().nullable() }),
+    sync: z.strictObject({
+      tid,
+      cursor: z.number().int().nonnegative().nullable(),
+      /** Echo of the last page's `snapshot`: continue (or confirm) that snapshot. */
+      snapshot: z.string().max(64).optional(),
+    }),
     response: z.strictObject({
       tid,
       ok: z.boolean(),
@@ -116,6 +121,8 @@ export const bodySchemas = {
       reset: z.boolean(),
       keep: z.array(z.string()).optional(),
       keepGroups: z.array(z.string()).optional(),
+      /** Id of the snapshot this page belongs to; the device echoes it in its next `sync`. */
+      snapshot: z.string().max(64).optional(),
       more: z.boolean(),
       people: z.array(personWireSchema),
       deleted: z.array(z.string()),

@@ -29,6 +29,9 @@ export class RegisterSync {
   private inflight: { tid: string; timer: NodeJS.Timeout } | null = null;
   private again = false;
   private stopped = false;
+  /** The snapshot the last applied page belonged to: echoed so the gateway continues or closes it. */
+  private snapshot: string | undefined;
+  private retry: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: RegisterSyncOptions) {}
 
@@ -48,7 +51,7 @@ export class RegisterSync {
     }, this.o.ackTimeoutMs * 2);
     timer.unref?.();
     this.inflight = { tid, timer };
-    void this.o.up.send('sync', { tid, cursor: this.o.state.current.cursor });
+    void this.o.up.send('sync', { tid, cursor: this.o.state.current.cursor, ...(this.snapshot ? { snapshot: this.snapshot } : {}) });
   }
 
   /** After a reconnect or the gateway coming back: whatever was asked is asked again. */
@@ -64,6 +67,7 @@ export class RegisterSync {
 
   /** Forget the cursor and ask for a snapshot. */
   async resync(): Promise<void> {
+    this.snapshot = undefined;
     await this.o.state.update({ cursor: null });
     this.restart();
   }
@@ -83,16 +87,26 @@ export class RegisterSync {
       summary = await this.o.apply(body);
     } catch (err) {
       if (err instanceof ChangesRefused) this.o.onRefused(err.message);
-      else log.error('register changes could not be applied; asking again on the next notify or reconnect', { error: (err as Error).message });
+      else {
+        // A local failure (disk): ask again later rather than stall the rest of a snapshot.
+        log.error('register changes could not be applied; asking again', { error: (err as Error).message, inMs: this.o.ackTimeoutMs * 2 });
+        clearTimeout(this.retry);
+        this.retry = setTimeout(() => this.request(), this.o.ackTimeoutMs * 2);
+        this.retry.unref?.();
+      }
       return null;
     }
     log.info('register changes applied', { to: summary.to, upserted: summary.upserted.length, removed: summary.removed.length, more: body.more });
-    if (body.more || this.again) this.request();
+    // The last page of a snapshot is confirmed with one more request carrying its id.
+    const closeSnapshot = !!body.snapshot && !body.more;
+    this.snapshot = body.snapshot;
+    if (body.more || this.again || closeSnapshot) this.request();
     return summary;
   }
 
   stop(): void {
     this.stopped = true;
+    clearTimeout(this.retry);
     this.clear();
   }
 

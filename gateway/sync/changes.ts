@@ -9,7 +9,15 @@ import { sealEmbedding } from '../../core/sync/seal.ts';
 import type { DeviceRecord, GatewayStore, Group } from '../store/types.ts';
 import { visibleAtDoor } from './visibility.ts';
 
-export function buildChanges(store: GatewayStore, device: DeviceRecord, cursor: number | null, o: { pageSize: number; tid: string | null; now: number }): DownBody<'changes'> {
+export interface ChangesOptions {
+  pageSize: number;
+  tid: string | null;
+  now: number;
+  /** The device is inside a snapshot (it echoed the id and sits at its last page): no new reset. */
+  continuing?: boolean;
+}
+
+export function buildChanges(store: GatewayStore, device: DeviceRecord, cursor: number | null, o: ChangesOptions): DownBody<'changes'> {
   if (!device.sealPublicKey) throw new Error(`device ${device.id} has not joined (no sealing key)`);
   const sealKey = device.sealPublicKey;
   const groupCache = new Map<string, Group | undefined>();
@@ -17,8 +25,8 @@ export function buildChanges(store: GatewayStore, device: DeviceRecord, cursor: 
     if (!groupCache.has(id)) groupCache.set(id, store.groups.get(id));
     return groupCache.get(id);
   };
-  const reset = cursor === null || cursor < store.register.purgedUpTo() || device.snapshotRequired;
-  const from = reset ? 0 : cursor;
+  const reset = !(o.continuing && cursor !== null) && (cursor === null || cursor < store.register.purgedUpTo() || device.snapshotRequired);
+  const from = reset || cursor === null ? 0 : cursor;
   const head = store.register.head();
   const body: DownBody<'changes'> = { tid: o.tid, from: cursor, to: from, head, reset, more: false, people: [], deleted: [], groups: [], deletedGroups: [] };
   if (reset) {

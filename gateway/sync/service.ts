@@ -17,6 +17,7 @@ import { keyId, SequenceSource, signEnvelope, verifyEnvelope, type RejectReason 
 import { importPublicKey, type KeySet } from '../../core/sync/keys.ts';
 import { checkHelloProof } from '../../core/sync/bundle.ts';
 import { openEmbedding, type SealedBox } from '../../core/sync/seal.ts';
+import { EMBEDDING_SIZE } from '../../core/vision/embedder.ts';
 import type { GatewayStore } from '../store/types.ts';
 import { buildChanges } from './changes.ts';
 import type { GatewaySyncConfig } from './config.ts';
@@ -53,16 +54,20 @@ export class GatewaySync extends EventEmitter {
   private readonly kid: string;
   private readonly lastUpSeq = new Map<string, number>();
   private readonly pending = new Map<string, Pending>();
-  /** Device -> cursor its snapshot ends at; the snapshot flag clears once the device is past it. */
-  private readonly resetTo = new Map<string, number>();
+  /**
+   * Snapshots in progress per device: the id the device echoes and the cursor its last page
+   * ended at. A page continues a snapshot only when both match, so neither a stale cursor nor
+   * a purged tombstone can restart or skip one; lost on restart, which only means a new snapshot.
+   */
+  private readonly snapshots = new Map<string, { id: string; to: number; done: boolean }>();
   private notifyTimer: NodeJS.Timeout | undefined;
   private purgeTimer: NodeJS.Timeout | undefined;
   /**
-   * Cursors devices reported, written in one transaction every second: a durable write per sync
-   * request (an fsync each) made a fan-out to 200 devices wait on the disk. Losing the last
-   * second of these on a crash only shows an older cursor in the API; the device has the truth.
+   * When devices were last heard asking for changes, written in one transaction a second: a
+   * durable write per sync request (an fsync each) made a fan-out to 200 devices wait on the
+   * disk. Their cursors come from their status messages, which report what they applied.
    */
-  private readonly seenCursors = new Map<string, { cursor: number | null; lastSeen: number }>();
+  private readonly seenCursors = new Map<string, { lastSeen: number }>();
   private cursorTimer: NodeJS.Timeout | undefined;
   private securityLogged = { minute: 0, count: 0 };
   private readonly now: () => number;
@@ -280,14 +285,21 @@ export class GatewaySync extends EventEmitter {
   private onSync(deviceId: string, body: UpBody<'sync'>): void {
     const store = this.deps.store;
     let device = store.devices.get(deviceId)!;
-    const resetAt = this.resetTo.get(deviceId);
-    if (device.snapshotRequired && resetAt !== undefined && body.cursor !== null && body.cursor >= resetAt) {
-      device = store.devices.update(deviceId, { snapshotRequired: false });
-      this.resetTo.delete(deviceId);
+    const snap = this.snapshots.get(deviceId);
+    const echoed = !!snap && body.snapshot === snap.id;
+    if (echoed && snap.done) {
+      // The device applied the whole snapshot (keep list included): its register is whole again.
+      this.snapshots.delete(deviceId);
+      if (device.snapshotRequired) device = store.devices.update(deviceId, { snapshotRequired: false });
     }
-    const changes = buildChanges(store, device, body.cursor, { pageSize: this.deps.config.pageSize, tid: body.tid, now: this.now() });
-    if (changes.reset) this.resetTo.set(deviceId, changes.to);
-    this.seenCursors.set(deviceId, { cursor: body.cursor, lastSeen: this.now() });
+    const continuing = echoed && !snap.done && body.cursor === snap.to;
+    const changes = buildChanges(store, device, body.cursor, { pageSize: this.deps.config.pageSize, tid: body.tid, now: this.now(), continuing });
+    if (changes.reset || continuing) {
+      const id = continuing ? snap!.id : randomUUID();
+      this.snapshots.set(deviceId, { id, to: changes.to, done: !changes.more });
+      changes.snapshot = id;
+    }
+    this.seenCursors.set(deviceId, { lastSeen: this.now() });
     this.publish(deviceId, 'changes', changes);
   }
 
@@ -303,6 +315,8 @@ export class GatewaySync extends EventEmitter {
         const box = body.result?.template as SealedBox | undefined;
         if (!box) throw new Error('device sent no template');
         const embedding = openEmbedding(this.deps.keys.seal.privateKey, GATEWAY, p.personId, box);
+        // One template of another size would make every device refuse the pages that carry it.
+        if (embedding.length !== EMBEDDING_SIZE) throw new Error(`device sent a ${embedding.length}-value template; this gateway's engine makes ${EMBEDDING_SIZE}`);
         const added = await this.deps.addTemplate(p.personId, embedding, 'enrol-here');
         const { template: _sealed, ...rest } = body.result ?? {};
         p.resolve({ ok: true, result: { ...rest, ...added } });

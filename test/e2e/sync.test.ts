@@ -51,6 +51,8 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('gateway + two devices
     a = await startJoinedDevice(api, engine, { id: 'door-a', door: 'front', dir: dir('portier-a-') });
     b = await startJoinedDevice(api, engine, { id: 'door-b', door: 'lab', dir: dir('portier-b-') });
     await waitFor('both devices joined', () => gw.store.devices.get('door-a')?.signPublicKey && gw.store.devices.get('door-b')?.signPublicKey);
+    // Each new device gets a snapshot first; its confirmation clears the flag.
+    await waitFor('first snapshots confirmed', () => !gw.store.devices.get('door-a')!.snapshotRequired && !gw.store.devices.get('door-b')!.snapshotRequired);
   }, 120_000);
 
   afterAll(async () => {

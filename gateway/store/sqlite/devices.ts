@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { slugIdPattern } from '../schemas.ts';
-import { StoreError, type DeviceCreate, type DevicePatch, type DeviceRecord, type DevicesRepo } from '../types.ts';
+import { StoreError, type DeviceCreate, type DevicePatch, type DeviceRecord, type DevicesRepo, type RegisterLog } from '../types.ts';
 import { isUniqueViolation } from './common.ts';
 
 interface Row {
@@ -57,7 +57,7 @@ const columns: Record<keyof DevicePatch, [string, (v: unknown) => unknown]> = {
   snapshotRequired: ['snapshot_required', (v) => (v ? 1 : 0)],
 };
 
-export function createDevicesRepo(db: Database.Database, now: () => number): DevicesRepo {
+export function createDevicesRepo(db: Database.Database, now: () => number, register?: RegisterLog): DevicesRepo {
   const getStmt = db.prepare('SELECT * FROM devices WHERE id = ?');
   const listStmt = db.prepare('SELECT * FROM devices ORDER BY id');
   const insert = db.prepare(`
@@ -93,6 +93,8 @@ export function createDevicesRepo(db: Database.Database, now: () => number): Dev
       // Another door means another need-to-know set: the next sync must replace the device's register.
       if (patch.snapshotRequired === undefined) sets.push('snapshot_required = 1');
     }
+    // Moving the head is what makes the device ask (notify compares heads): its policy changed.
+    if ((patch.doorId !== undefined && patch.doorId !== cur.doorId) || (patch.name !== undefined && patch.name !== cur.name)) register?.touch('policy', id);
     if (sets.length) db.prepare(`UPDATE devices SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
     return get(id);
   });

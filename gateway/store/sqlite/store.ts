@@ -59,7 +59,7 @@ export function openSqliteGatewayStore(cfg: GatewayStoreConfig, deps: GatewaySto
       photos: createPhotosRepo(db, key, cfg.keepPhotos, now),
       groups: createGroupsRepo(db, register, now),
       doors: createDoorsRepo(db, now),
-      devices: createDevicesRepo(db, now),
+      devices: createDevicesRepo(db, now, register),
       audit: createAuditLog(db, now),
       transaction: <T>(fn: () => T): T => db.transaction(fn)(),
       close: () => {

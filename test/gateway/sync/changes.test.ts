@@ -94,4 +94,45 @@ describe('gateway sync: change pages', () => {
     expect(s.devices.get('dev-a')!.snapshotRequired).toBe(true);
     expect(buildChanges(s, s.devices.get('dev-a')!, snap.to, { pageSize: 100, tid: null, now: t }).reset).toBe(true);
   });
+
+  it('completes a snapshot larger than a page although tombstones newer than its pages were purged', () => {
+    let t = NOW;
+    const s = suite.open(suite.dir(), { tombstoneRetentionDays: 1 }, () => t);
+    s.doors.create({ id: 'front' });
+    s.devices.create({ id: 'dev-a', doorId: 'front' });
+    const p = publicKeys(keysA);
+    s.devices.setKeys('dev-a', p.signPublicKey, p.sealPublicKey);
+    for (let i = 0; i < 10; i++) s.people.create({ id: `p${i}`, name: `P${i}`, schedules: [at('front')] });
+    s.people.create({ id: 'late', name: 'L', schedules: [at('front')] });
+    s.people.remove('late');
+    t += 3 * 86_400_000;
+    expect(s.register.purgeTombstones().purged).toBe(1);
+    const got = new Set<string>();
+    let page = buildChanges(s, s.devices.get('dev-a')!, null, { pageSize: 3, tid: null, now: t });
+    expect(page.reset).toBe(true);
+    let pages = 1;
+    for (;;) {
+      page.people.forEach((x) => got.add(x.id));
+      if (!page.more) break;
+      expect(page.to).toBeLessThan(s.register.purgedUpTo());
+      page = buildChanges(s, s.devices.get('dev-a')!, page.to, { pageSize: 3, tid: null, now: t, continuing: true });
+      expect(page.reset).toBe(false);
+      expect(++pages).toBeLessThan(10);
+    }
+    expect([...got].sort()).toEqual(Array.from({ length: 10 }, (_, i) => `p${i}`).sort());
+    expect(page.to).toBe(s.register.head());
+    // Without the continuation mark the same cursor would restart the snapshot.
+    expect(buildChanges(s, s.devices.get('dev-a')!, 3, { pageSize: 3, tid: null, now: t }).reset).toBe(true);
+  });
+
+  it('moves the register head when a device changes door or name, so a notify makes it ask', () => {
+    const s = setup();
+    const head = s.register.head();
+    s.devices.update('dev-a', { doorId: 'lab' });
+    expect(s.register.head()).toBeGreaterThan(head);
+    const changes = s.register.changesAfter(head, 10);
+    expect(changes).toEqual([expect.objectContaining({ kind: 'policy', entityId: 'dev-a' })]);
+    const page = buildChanges(s, s.devices.get('dev-a')!, head, { pageSize: 100, tid: null, now: NOW });
+    expect(page.policy).toEqual({ door: 'lab', name: 'dev-a' });
+  });
 });
