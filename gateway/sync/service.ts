@@ -15,11 +15,11 @@ import { createLogger } from '../../core/log/logger.ts';
 import { bodySchemas, GATEWAY, parseTopic, topics, ttlMs, type DownBody, type DownKind, type UpBody, type UpKind } from '../../core/sync/contract.ts';
 import { keyId, SequenceSource, signEnvelope, verifyEnvelope, type RejectReason } from '../../core/sync/envelope.ts';
 import { importPublicKey, type KeySet } from '../../core/sync/keys.ts';
-import { checkHelloProof } from '../../core/sync/bundle.ts';
 import { openEmbedding, type SealedBox } from '../../core/sync/seal.ts';
 import { EMBEDDING_SIZE } from '../../core/vision/embedder.ts';
 import type { GatewayStore } from '../store/types.ts';
 import { buildChanges } from './changes.ts';
+import { checkHello } from './hello.ts';
 import type { GatewaySyncConfig } from './config.ts';
 
 const log = createLogger('sync');
@@ -237,38 +237,14 @@ export class GatewaySync extends EventEmitter {
   }
 
   private onHello(deviceId: string, payload: Buffer, topic: string): void {
-    const device = this.deps.store.devices.get(deviceId)!;
-    let announced: UpBody<'hello'>;
-    try {
-      const raw = JSON.parse(payload.toString());
-      const p = bodySchemas.up.hello.safeParse(raw?.body);
-      if (!p.success) return this.reject(deviceId, 'hello', topic, 'malformed', 'hello body invalid');
-      announced = p.data;
-    } catch {
-      return this.reject(deviceId, 'hello', topic, 'malformed', 'hello is not JSON');
-    }
-    // The hello is signed by the key it announces: proves possession of the private key.
-    let pub;
-    try {
-      pub = importPublicKey(announced.signPublicKey, 'Ed25519');
-      importPublicKey(announced.sealPublicKey, 'X25519');
-    } catch (err) {
-      return this.reject(deviceId, 'hello', topic, 'malformed', (err as Error).message);
-    }
-    const v = verifyEnvelope(payload, { type: 'hello', from: deviceId, to: GATEWAY, publicKey: pub, kid: keyId(announced.signPublicKey), now: this.now() });
-    if (!v.ok) return this.reject(deviceId, 'hello', topic, v.reason, v.message);
-    if (device.signPublicKey) {
-      if (device.signPublicKey === announced.signPublicKey && device.sealPublicKey === announced.sealPublicKey) return;
-      return this.reject(deviceId, 'hello', topic, 'wrong_key', 'device announced different keys than the pinned ones; reprovision it to change keys');
-    }
-    if (!device.joinSecretHash || !checkHelloProof(device.joinSecretHash, deviceId, announced.signPublicKey, announced.sealPublicKey, announced.proof)) {
-      return this.reject(deviceId, 'hello', topic, 'bad_signature', 'join proof does not match the provisioning secret');
-    }
+    const v = checkHello(this.deps.store.devices.get(deviceId)!, payload, this.now());
+    if (v.kind === 'reject') return this.reject(deviceId, 'hello', topic, v.reason, v.message);
+    if (v.kind === 'known') return;
     this.deps.store.transaction(() => {
-      this.deps.store.devices.setKeys(deviceId, announced.signPublicKey, announced.sealPublicKey);
+      this.deps.store.devices.setKeys(deviceId, v.hello.signPublicKey, v.hello.sealPublicKey);
       this.deps.store.devices.update(deviceId, { joinSecretHash: null, snapshotRequired: true, lastSeen: this.now() });
     });
-    log.info('device joined; keys pinned', { deviceId, software: announced.software });
+    log.info('device joined; keys pinned', { deviceId, software: v.hello.software });
     this.emit('joined', deviceId);
     this.publish(deviceId, 'notify', { head: this.deps.store.register.head() });
   }
