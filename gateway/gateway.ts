@@ -100,6 +100,7 @@ export async function startGateway(config: GatewayConfig, o: GatewayOverrides = 
       store,
       keys,
       broker: client,
+      seqFile: at('sync-seq'),
       now,
       addTemplate: (personId, embedding, source) => enrolment.addTemplate(personId, embedding, source),
       metrics: {

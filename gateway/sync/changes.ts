@@ -42,7 +42,8 @@ export function buildChanges(store: GatewayStore, device: DeviceRecord, cursor: 
     if (e.kind === 'person') {
       const p = e.deleted ? undefined : store.people.get(e.entityId);
       if (!p || !visibleAtDoor(p, group, device.doorId, o.now)) {
-        body.deleted.push(e.entityId);
+        // A snapshot's keep list already removes them; naming them would tell every door who exists.
+        if (!reset) body.deleted.push(e.entityId);
         continue;
       }
       const templates = store.templates.list(p.id).map((t) => sealEmbedding(sealKey, device.id, p.id, t.embedding));

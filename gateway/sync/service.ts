@@ -9,6 +9,8 @@
  * Every message up is verified against the key pinned for the device named in the topic.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../core/fs/atomic.ts';
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { createLogger } from '../../core/log/logger.ts';
@@ -24,6 +26,12 @@ import type { GatewaySyncConfig } from './config.ts';
 
 const log = createLogger('sync');
 
+function readSeqFloor(file: string | undefined): number {
+  if (!file || !existsSync(file)) return 0;
+  const n = Number(readFileSync(file, 'utf8').trim());
+  return Number.isFinite(n) && n > 0 ? n : 0;
+}
+
 export interface CommandResult {
   ok: boolean;
   error?: string;
@@ -36,6 +44,8 @@ export interface GatewaySyncDeps {
   keys: KeySet;
   /** Where the gateway's own client connects, with its credentials. */
   broker: { url: string; username: string; password: string; ca?: string };
+  /** Where the highest message sequence issued is kept (one number, written at most once a second). */
+  seqFile?: string;
   /** Add a template captured at a door (enrol-here); returns what the HTTP layer shows. */
   addTemplate?: (personId: string, embedding: Float32Array, source: string) => Promise<Record<string, unknown>> | Record<string, unknown>;
   metrics?: {
@@ -69,13 +79,16 @@ export class GatewaySync extends EventEmitter {
    */
   private readonly seenCursors = new Map<string, { lastSeen: number }>();
   private cursorTimer: NodeJS.Timeout | undefined;
+  private savedSeq = 0;
   private securityLogged = { minute: 0, count: 0 };
   private readonly now: () => number;
 
   constructor(private readonly deps: GatewaySyncDeps) {
     super();
     this.now = deps.now ?? Date.now;
-    const floor = Math.max(0, ...deps.store.devices.list().map((d) => d.downSeq));
+    // Sequences follow the clock; the highest one issued is kept too, so a clock set back across
+    // a restart cannot make every device refuse the gateway as a replay.
+    const floor = Math.max(0, readSeqFloor(deps.seqFile), ...deps.store.devices.list().map((d) => d.downSeq));
     this.seq = new SequenceSource(floor, this.now);
     this.kid = keyId(deps.keys.sign.publicKey);
   }
@@ -156,8 +169,12 @@ export class GatewaySync extends EventEmitter {
     if (this.notifyTimer) return;
     this.notifyTimer = setTimeout(() => {
       this.notifyTimer = undefined;
-      const head = this.deps.store.register.head();
-      for (const d of this.deps.store.devices.list()) if (d.signPublicKey) this.publish(d.id, 'notify', { head });
+      try {
+        const head = this.deps.store.register.head();
+        for (const d of this.deps.store.devices.list()) if (d.signPublicKey) this.publish(d.id, 'notify', { head });
+      } catch (err) {
+        log.error('register change could not be announced', { error: (err as Error).message });
+      }
     }, this.deps.config.notifyDebounceMs);
   }
 
@@ -318,6 +335,14 @@ export class GatewaySync extends EventEmitter {
   }
 
   private flushCursors(): void {
+    if (this.deps.seqFile && this.seq.current > this.savedSeq) {
+      try {
+        writeFileAtomicSync(this.deps.seqFile, `${this.seq.current}\n`, 0o600);
+        this.savedSeq = this.seq.current;
+      } catch (err) {
+        log.warn('sequence high-water mark not saved', { error: (err as Error).message });
+      }
+    }
     if (!this.seenCursors.size) return;
     const batch = [...this.seenCursors];
     this.seenCursors.clear();
