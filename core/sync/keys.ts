@@ -4,8 +4,9 @@
  * PEM files with mode 0600 on the machine that made them.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { writeFileAtomicSync } from '../fs/atomic.ts';
+import { readPrivateFile } from '../fs/private-file.ts';
 
 export class SyncKeyError extends Error {
   override name = 'SyncKeyError';
@@ -56,14 +57,13 @@ export function writeKeySetFile(file: string, keys: KeySet): void {
 
 /** Read a key set written by writeKeySetFile; refuses a file that group or others can read. */
 export function readKeySetFile(file: string): KeySet {
-  let st;
+  let text: string;
   try {
-    st = statSync(file);
+    text = readPrivateFile(file, 'key file').toString('utf8');
   } catch (err) {
-    throw new SyncKeyError(`key file ${file} cannot be read (${(err as Error).message})`);
+    throw new SyncKeyError((err as Error).message);
   }
-  if ((st.mode & 0o077) !== 0) throw new SyncKeyError(`key file ${file} has mode ${(st.mode & 0o777).toString(8)}; run \`chmod 600 ${file}\``);
-  const blocks = readFileSync(file, 'utf8').match(/-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----/g) ?? [];
+  const blocks = text.match(/-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----/g) ?? [];
   const priv = blocks.map((b) => createPrivateKey(b));
   const sign = priv.find((k) => k.asymmetricKeyType === 'ed25519');
   const seal = priv.find((k) => k.asymmetricKeyType === 'x25519');

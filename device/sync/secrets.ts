@@ -3,7 +3,8 @@
  * `portier join`), and an optional CA certificate. A secret file that group or others can read
  * stops start-up with the chmod to run, like the template key does.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { readPrivateFile } from '../../core/fs/private-file.ts';
 import { isAbsolute, join } from 'node:path';
 import { type KeySet, readKeySetFile } from '../../core/sync/keys.ts';
 import type { SyncConfig } from './config.ts';
@@ -22,14 +23,12 @@ export function loadSyncSecrets(storeDir: string, config: Pick<SyncConfig, 'keyF
   const at = (f: string) => (isAbsolute(f) ? f : join(storeDir, f));
   const keys = readKeySetFile(at(config.keyFile));
   const secretFile = at(config.secretFile);
-  let st;
+  let password: string;
   try {
-    st = statSync(secretFile);
+    password = readPrivateFile(secretFile, 'broker password file', 'run `portier join <bundle>` first').toString('utf8').trim();
   } catch (err) {
-    throw new SyncSecretError(`broker password file ${secretFile} cannot be read (${(err as Error).message}); run \`portier join <bundle>\` first`);
+    throw new SyncSecretError((err as Error).message);
   }
-  if ((st.mode & 0o077) !== 0) throw new SyncSecretError(`broker password file ${secretFile} has mode ${(st.mode & 0o777).toString(8)}; run \`chmod 600 ${secretFile}\``);
-  const password = readFileSync(secretFile, 'utf8').trim();
   if (!password) throw new SyncSecretError(`broker password file ${secretFile} is empty`);
   const ca = config.tls.ca ? readFileSync(at(config.tls.ca)) : undefined;
   return { keys, password, ca };

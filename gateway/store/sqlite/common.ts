@@ -1,4 +1,5 @@
 /** Helpers shared by the SQLite repositories: validation into StoreError, reference checks, row ids. */
+import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { z } from 'zod';
 import { problemsOf, type Problem, type Schedule } from '../schemas.ts';
@@ -34,3 +35,30 @@ export const likeSubstring = (q: string): string => `%${q.toLowerCase().replace(
 
 export const clampLimit = (limit: number | undefined, dflt: number, max: number): number =>
   Math.min(max, Math.max(1, Math.floor(Number.isFinite(limit) ? (limit as number) : dflt)));
+
+let lastMs = 0;
+let counter = 0;
+/**
+ * A UUIDv7 (RFC 9562): 48-bit milliseconds, then a 12-bit counter within the millisecond, then
+ * random bits. Ids sort in creation order, so "oldest first" holds for rows made in the same
+ * millisecond without a database-specific row number.
+ */
+export function timeOrderedId(now: number = Date.now()): string {
+  if (now > lastMs) {
+    lastMs = now;
+    counter = 0;
+  } else counter = (counter + 1) & 0xfff;
+  const b = randomBytes(16);
+  const ms = lastMs;
+  b[0] = Math.floor(ms / 2 ** 40) & 0xff;
+  b[1] = Math.floor(ms / 2 ** 32) & 0xff;
+  b[2] = (ms >>> 24) & 0xff;
+  b[3] = (ms >>> 16) & 0xff;
+  b[4] = (ms >>> 8) & 0xff;
+  b[5] = ms & 0xff;
+  b[6] = 0x70 | (counter >> 8);
+  b[7] = counter & 0xff;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}

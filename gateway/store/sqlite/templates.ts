@@ -3,7 +3,7 @@
  * photos. A template change touches the person in the register log: devices fetch a person with
  * their templates, so a new or removed template is a change of that person.
  */
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from './common.ts';
 import type Database from 'better-sqlite3';
 import { createLogger } from '../../../core/log/logger.ts';
 import { openPhoto, openTemplate, sealPhoto, sealTemplate } from '../crypto.ts';
@@ -54,7 +54,7 @@ export function createTemplatesRepo(db: Database.Database, key: Buffer, register
   const add = db.transaction((personId: string, embedding: Float32Array, source: string, quality: number | null): TemplateMeta => {
     if (!personExists.get(personId)) throw new StoreError('not_found', `person ${personId} does not exist`);
     if (!embedding.length || !embedding.every(Number.isFinite)) throw new StoreError('invalid', 'template embedding is empty or has non-finite values');
-    const id = randomUUID();
+    const id = timeOrderedId();
     const s = sealTemplate(key, personId, embedding);
     insert.run(id, personId, source, quality, s.nonce, s.tag, s.data, now());
     register.touch('person', personId);
@@ -139,7 +139,7 @@ export function createPhotosRepo(db: Database.Database, key: Buffer, keepPhotos:
       // Defence in depth: the enrolment code checks the setting too, but no caller can keep a photo with it off.
       if (!keepPhotos) return null;
       if (!personExists.get(personId)) throw new StoreError('not_found', `person ${personId} does not exist`);
-      const id = randomUUID();
+      const id = timeOrderedId();
       const s = sealPhoto(key, personId, data);
       insert.run(id, personId, opts.templateId ?? null, opts.contentType ?? null, s.nonce, s.tag, s.data, now());
       return { id };
