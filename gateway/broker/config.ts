@@ -34,6 +34,15 @@ export const gatewayBrokerConfigSchema = z
       .describe(
         'Embedded broker: the URL devices are told to use (provisioning bundles), e.g. `mqtts://gateway.lan:8883`; empty = derived from host and port (loopback when bound to all interfaces, so set it for devices on other machines).',
       ),
+    maxPacketBytes: z
+      .number()
+      .int()
+      .min(4096)
+      .max(268_435_460)
+      .default(4 * 1024 * 1024)
+      .describe(
+        'Embedded broker: largest MQTT packet (header included) any client may send, on both listeners; a client sending a larger one is disconnected. Before login the limit is 64 KiB (or this, if smaller). The largest message of the contract is a `changes` page sent by the gateway (~600 KB for 100 people with sealed templates): keep a wide margin above it.',
+      ),
     url: z
       .string()
       .regex(/^mqtts?:\/\/\S+$/, 'must be mqtt://host:port or mqtts://host:port')

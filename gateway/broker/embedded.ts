@@ -9,19 +9,26 @@
  * - a refused publish is acknowledged as usual and then dropped (MQTT 3.1.1 §3.3.5 allows
  *   either that or closing the connection). Closing would make a client retry the same QoS 1
  *   message forever, and make an attacker reconnect, which costs us an scrypt check each time.
+ * Packets larger than `maxPacketBytes` (64 KiB before login) close the connection instead
+ * (packet-limit.ts): nothing else bounds what aedes buffers for one client.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import { createLogger, type Logger } from '../../core/log/logger.ts';
+import { createPacketGuard, type PacketGuard } from './packet-limit.ts';
 import { mayPublish, mayReceive, maySubscribe, type BrokerPrincipal } from './acl.ts';
 import type { GatewayBrokerConfig } from './config.ts';
 import type { BrokerCredentials } from './credentials.ts';
 
 export type BrokerConfig = GatewayBrokerConfig;
-/** `connect` covers anonymous, wrong password, foreign client id and a will on a forbidden topic. */
-export type DeniedReason = 'connect' | 'publish' | 'subscribe' | 'forward';
+/**
+ * `connect` covers anonymous, wrong password, foreign client id and a will on a forbidden topic;
+ * `packet` a connection closed for an oversized or malformed packet, or a first packet that is
+ * not CONNECT.
+ */
+export type DeniedReason = 'connect' | 'publish' | 'subscribe' | 'forward' | 'packet';
 
 export interface EmbeddedBrokerDeps {
   config: BrokerConfig;
@@ -42,6 +49,12 @@ export interface EmbeddedBroker {
   /** What devices should be told (provisioning bundles): config `advertisedUrl`, else the TLS URL, else `url`. */
   readonly advertisedUrl: string;
   readonly connectedClients: number;
+  /**
+   * Closes every connection with this MQTT client id (a device's id), logged in or still
+   * logging in; true when there was one. For a device that was deleted or reprovisioned: its
+   * credentials no longer verify, so it cannot come back with the old password.
+   */
+  disconnect(clientId: string): boolean;
 }
 
 // Codes of MQTT 3.1.1 CONNACK (aedes declares them as a const enum, which tsx cannot inline).
@@ -50,7 +63,10 @@ const SERVER_UNAVAILABLE = 3;
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
 
-type Will = { topic: string } | undefined;
+type Will = { topic: string; retain?: boolean } | undefined;
+
+/** Before login a client needs one CONNECT (id, user, password, will): far less than this. */
+const MAX_PACKET_BEFORE_LOGIN = 64 * 1024;
 
 function urlHost(host: string): string {
   if (host === '0.0.0.0') return '127.0.0.1';
@@ -80,6 +96,8 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps): EmbeddedBroker {
   const deniedCount = new WeakMap<object, number>();
   const noClient = {};
   const sockets = new Set<Socket>();
+  const clients = new Set<Client>();
+  const guards = new WeakMap<object, PacketGuard>();
   let broker: Aedes | undefined;
   let servers: Server[] = [];
   let bound: { port: number; tlsPort?: number } | undefined;
@@ -116,8 +134,9 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps): EmbeddedBroker {
           // device's session (aedes closes the older connection with the same client id).
           if (p.kind === 'device' && client.id !== p.deviceId) return refuse(client, IDENTIFIER_REJECTED, `device ${p.deviceId} used client id ${client.id}`, done);
           const will = wills.get(client);
-          if (will && !mayPublish(p, will.topic)) return refuse(client, NOT_AUTHORIZED, `${username} may not set a will on ${will.topic}`, done);
+          if (will && !mayPublish(p, will.topic, !!will.retain)) return refuse(client, NOT_AUTHORIZED, `${username} may not set a will on ${will.topic}`, done);
           principals.set(client, p);
+          guards.get(client.conn)?.loggedIn();
           done(null, true);
         },
         (err: Error) => {
@@ -128,8 +147,8 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps): EmbeddedBroker {
     },
     authorizePublish(client: Client | null, packet: PublishPacket, cb: (e?: Error | null) => void) {
       const p = client ? principals.get(client) : undefined;
-      if (!p || !mayPublish(p, packet.topic)) {
-        denied('publish', client, packet.topic, 'topic not allowed');
+      if (!p || !mayPublish(p, packet.topic, packet.retain)) {
+        denied('publish', client, packet.topic, packet.retain ? 'topic or retain not allowed' : 'topic not allowed');
         dropped.add(packet);
       }
       cb(null);
@@ -166,10 +185,26 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps): EmbeddedBroker {
     b.on('clientReady', (c) => log.debug('client connected', { clientId: c.id, kind: principals.get(c)?.kind }));
     (b as unknown as { on(ev: 'error', f: (e: Error) => void): void }).on('error', (err) => log.error('broker error', { error: err.message }));
 
+    const limits = { max: config.maxPacketBytes, beforeLogin: Math.min(MAX_PACKET_BEFORE_LOGIN, config.maxPacketBytes) };
     const track = (s: Socket) => {
+      const guard = createPacketGuard(limits);
+      guards.set(s, guard);
+      const client = b.handle(s);
       sockets.add(s);
-      s.once('close', () => sockets.delete(s));
-      b.handle(s);
+      clients.add(client);
+      s.once('close', () => {
+        sockets.delete(s);
+        clients.delete(client);
+      });
+      // aedes reads with read() on 'readable'; a 'data' listener added next to it does not
+      // switch the socket to flowing mode but sees every chunk read() returns, before aedes
+      // parses it. The socket's own buffer stays bounded (highWaterMark) while aedes waits.
+      s.on('data', (chunk: Buffer) => {
+        const why = guard.push(chunk);
+        if (!why || s.destroyed) return;
+        denied('packet', client.id ? client : null, '', why);
+        s.destroy();
+      });
     };
     const plain = createServer(track);
     servers = [plain];
@@ -224,6 +259,20 @@ export function createEmbeddedBroker(deps: EmbeddedBrokerDeps): EmbeddedBroker {
     },
     get connectedClients() {
       return broker?.connectedClients ?? 0;
+    },
+    disconnect(clientId) {
+      // Our own set, not aedes' clients map: that one lists a client only once its session is
+      // set up, after authenticate() returned; a device whose password check is in flight
+      // with the old hash would slip through. Closing marks the client closed, so aedes drops
+      // that pending authentication.
+      let found = false;
+      for (const c of clients) {
+        if (c.id !== clientId || c.closed) continue;
+        found = true;
+        log.info('closing MQTT connection', { clientId });
+        (c as unknown as { close(): void }).close();
+      }
+      return found;
     },
   };
 }

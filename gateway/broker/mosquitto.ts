@@ -10,6 +10,7 @@
  * low because broker passwords are 24 random bytes: brute force is hopeless at any count.
  */
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
+import { upKinds } from '../../core/sync/contract.ts';
 import { PREFIX, deviceRoot, gatewayAvailabilityTopic, isDeviceId } from './topics.ts';
 
 const ITERATIONS = 101;
@@ -31,7 +32,11 @@ export function mosquittoPasswordLine(username: string, password: string, salt: 
 }
 
 /**
- * ACL block of one device (username = device id). `down/#` on the read side covers both
+ * ACL block of one device (username = device id). The up kinds are listed one by one, not as
+ * `up/+`, so a device cannot invent topic names (each one retained would stay in the broker's
+ * memory). Mosquitto's ACL cannot refuse the retain flag, so unlike the embedded broker it lets
+ * a device retain a message on any of these five topics: bounded (five per device, each at most
+ * the listener's max packet size), not unbounded. `down/#` on the read side covers both
  * `down/+` and exact down topics; Mosquitto checks subscriptions and every delivery against it.
  */
 export function mosquittoAclLines(deviceId: string): string[] {
@@ -40,7 +45,7 @@ export function mosquittoAclLines(deviceId: string): string[] {
   return [
     `user ${deviceId}`,
     `topic write ${root}/availability`,
-    `topic write ${root}/up/+`,
+    ...upKinds.map((k) => `topic write ${root}/up/${k}`),
     `topic read ${root}/down/#`,
     `topic read ${gatewayAvailabilityTopic}`,
   ];
@@ -83,6 +88,11 @@ export interface MosquittoConfOptions {
   persistenceDir?: string;
   /** The user to drop privileges to when started as root (Mosquitto's default is `mosquitto`). */
   user?: string;
+  /**
+   * `max_packet_size`: a client sending a larger packet is disconnected (Mosquitto's default is
+   * no limit). Default 4 MiB, like the embedded broker's `broker.maxPacketBytes`.
+   */
+  maxPacketBytes?: number;
 }
 
 /** A mosquitto.conf enforcing authentication and the ACL on every listener. */
@@ -95,6 +105,7 @@ export function mosquittoConfig(o: MosquittoConfOptions): string {
     `password_file ${o.passwordFile}`,
     `acl_file ${o.aclFile}`,
     `use_username_as_clientid ${o.useUsernameAsClientId === false ? 'false' : 'true'}`,
+    `max_packet_size ${o.maxPacketBytes ?? 4 * 1024 * 1024}`,
     o.persistenceDir ? `persistence true\npersistence_location ${o.persistenceDir.endsWith('/') ? o.persistenceDir : `${o.persistenceDir}/`}` : 'persistence false',
     'log_dest stderr',
     'log_type error',

@@ -7,10 +7,13 @@ const gw: BrokerPrincipal = { kind: 'gateway' };
 const admin: BrokerPrincipal = { kind: 'admin' };
 
 describe('mayPublish', () => {
-  it('lets a device publish its availability and up topics only', () => {
-    expect(mayPublish(devA, `${P}/devices/dev-a/availability`)).toBe(true);
-    for (const k of ['hello', 'status', 'audit', 'sync', 'response']) expect(mayPublish(devA, `${P}/devices/dev-a/up/${k}`)).toBe(true);
+  it('lets a device publish its availability and the up kinds of the contract only', () => {
+    expect(mayPublish(devA, `${P}/devices/dev-a/availability`, false)).toBe(true);
+    for (const k of ['hello', 'status', 'audit', 'sync', 'response']) expect(mayPublish(devA, `${P}/devices/dev-a/up/${k}`, false)).toBe(true);
     for (const t of [
+      `${P}/devices/dev-a/up/x`,
+      `${P}/devices/dev-a/up/junk-1`,
+      `${P}/devices/dev-a/up/Status`,
       `${P}/devices/dev-b/up/audit`,
       `${P}/devices/dev-b/availability`,
       `${P}/devices/dev-a/down/command`,
@@ -25,24 +28,34 @@ describe('mayPublish', () => {
       `$SYS/broker/new/clients`,
       '',
     ])
-      expect(mayPublish(devA, t), t).toBe(false);
+      for (const retain of [false, true]) expect(mayPublish(devA, t, retain), t).toBe(false);
+  });
+
+  it('lets a device retain only its availability and status', () => {
+    expect(mayPublish(devA, `${P}/devices/dev-a/availability`, true)).toBe(true);
+    expect(mayPublish(devA, `${P}/devices/dev-a/up/status`, true)).toBe(true);
+    for (const k of ['hello', 'audit', 'sync', 'response']) expect(mayPublish(devA, `${P}/devices/dev-a/up/${k}`, true), k).toBe(false);
+    // The gateway and the admin retain what they like under their rights.
+    expect(mayPublish(gw, `${P}/gateway/availability`, true)).toBe(true);
+    expect(mayPublish(gw, `${P}/devices/dev-a/down/notify`, true)).toBe(true);
+    expect(mayPublish(admin, 'anything/at/all', true)).toBe(true);
   });
 
   it('refuses a device whose id is not a valid device id', () => {
     const bad: BrokerPrincipal = { kind: 'device', deviceId: '+' };
-    expect(mayPublish(bad, `${P}/devices/+/availability`)).toBe(false);
+    expect(mayPublish(bad, `${P}/devices/+/availability`, false)).toBe(false);
     expect(maySubscribe(bad, `${P}/devices/+/down/+`)).toBe(false);
     expect(mayReceive(bad, `${P}/devices/x/down/ack`)).toBe(false);
   });
 
   it('keeps the gateway under the prefix and everyone away from $-topics', () => {
-    expect(mayPublish(gw, `${P}/devices/dev-a/down/changes`)).toBe(true);
-    expect(mayPublish(gw, `${P}/gateway/availability`)).toBe(true);
-    expect(mayPublish(gw, `${P}`)).toBe(false);
-    expect(mayPublish(gw, 'portier/v2/x')).toBe(false);
-    expect(mayPublish(gw, 'portier/v1x/a')).toBe(false);
-    expect(mayPublish(admin, 'anything/at/all')).toBe(true);
-    for (const p of [devA, gw, admin]) expect(mayPublish(p, '$SYS/abc/new/clients')).toBe(false);
+    expect(mayPublish(gw, `${P}/devices/dev-a/down/changes`, false)).toBe(true);
+    expect(mayPublish(gw, `${P}/gateway/availability`, false)).toBe(true);
+    expect(mayPublish(gw, `${P}`, false)).toBe(false);
+    expect(mayPublish(gw, 'portier/v2/x', false)).toBe(false);
+    expect(mayPublish(gw, 'portier/v1x/a', false)).toBe(false);
+    expect(mayPublish(admin, 'anything/at/all', false)).toBe(true);
+    for (const p of [devA, gw, admin]) expect(mayPublish(p, '$SYS/abc/new/clients', false)).toBe(false);
   });
 });
 

@@ -23,6 +23,7 @@ import { skipReason } from '../../helpers.ts';
 import { closeAll, connect, granted, inbox, refusal, sleep } from './mqtt-helpers.ts';
 
 const P = 'portier/v1';
+const MAX = 256 * 1024;
 
 describe('mosquitto file formats', () => {
   it('writes PBKDF2-SHA512 password lines the way mosquitto_passwd does', () => {
@@ -51,11 +52,14 @@ describe('mosquitto file formats', () => {
     expect(mosquittoAclLines('dev-a')).toEqual([
       'user dev-a',
       `topic write ${P}/devices/dev-a/availability`,
-      `topic write ${P}/devices/dev-a/up/+`,
+      ...['hello', 'status', 'audit', 'sync', 'response'].map((k) => `topic write ${P}/devices/dev-a/up/${k}`),
       `topic read ${P}/devices/dev-a/down/#`,
       `topic read ${P}/gateway/availability`,
     ]);
     expect(mosquittoGatewayAcl('portier-gateway')).toEqual(['user portier-gateway', `topic readwrite ${P}/#`]);
+    // Mosquitto has no size limit by default.
+    expect(mosquittoConfig({ port: 1883, passwordFile: 'p', aclFile: 'a' })).toContain('\nmax_packet_size 4194304\n');
+    expect(mosquittoConfig({ port: 1883, passwordFile: 'p', aclFile: 'a', maxPacketBytes: 1000 })).toContain('\nmax_packet_size 1000\n');
     const file = mosquittoAclFile({ gatewayUsername: 'gw', adminUsername: 'ops', deviceIds: ['dev-a', 'dev-b'] });
     expect(file.split('\n\n')).toHaveLength(4);
     expect(file.endsWith('\n')).toBe(true);
@@ -104,7 +108,7 @@ describe.skipIf(skip)('against a real mosquitto', () => {
     const port = await freePort();
     // `user` = whoever runs the test, so mosquitto started as root does not switch to the
     // `mosquitto` user, who could not read files in our 0700 temp folder.
-    writeFileSync(confFile, mosquittoConfig({ port, host: '127.0.0.1', passwordFile: pwFile, aclFile, user: userInfo().username }));
+    writeFileSync(confFile, mosquittoConfig({ port, host: '127.0.0.1', passwordFile: pwFile, aclFile, user: userInfo().username, maxPacketBytes: MAX }));
     url = `mqtt://127.0.0.1:${port}`;
     proc = spawn(bin!, ['-c', confFile], { stdio: ['ignore', 'ignore', 'pipe'] });
     proc.stderr!.on('data', (d) => (stderr += d));
@@ -149,7 +153,7 @@ describe.skipIf(skip)('against a real mosquitto', () => {
     const aIn = inbox(a);
 
     // Publish: dropped by mosquitto (acknowledged, not routed).
-    for (const t of [`${P}/devices/dev-b/up/audit`, `${P}/devices/dev-b/availability`, `${P}/devices/dev-b/down/command`, `${P}/gateway/availability`]) {
+    for (const t of [`${P}/devices/dev-b/up/audit`, `${P}/devices/dev-b/availability`, `${P}/devices/dev-b/down/command`, `${P}/gateway/availability`, `${P}/devices/dev-a/up/junk`]) {
       await a.publishAsync(t, 'forged', { qos: 1 });
     }
     await a.publishAsync(`${P}/devices/dev-a/up/status`, 'sentinel', { qos: 1 });
@@ -197,5 +201,20 @@ describe.skipIf(skip)('against a real mosquitto', () => {
     await aIn.waitFor(`${P}/gateway/availability`);
     await sleep(200);
     expect(aIn.topics()).toEqual([`${P}/gateway/availability`]);
+  });
+
+  it('disconnects a client sending a packet over max_packet_size; one under it arrives', async () => {
+    const gw = await connect(url, GW);
+    const gwIn = inbox(gw);
+    expect(await granted(gw, `${P}/devices/dev-a/up/+`)).toBe(1);
+    const a = await connect(url, A);
+    let closed = false;
+    a.on('close', () => (closed = true));
+    await a.publishAsync(`${P}/devices/dev-a/up/sync`, Buffer.alloc(MAX - 1000, 1), { qos: 0 });
+    await gwIn.waitFor(`${P}/devices/dev-a/up/sync`);
+    a.publish(`${P}/devices/dev-a/up/audit`, Buffer.alloc(MAX + 1, 1), { qos: 0 });
+    for (let i = 0; i < 40 && !closed; i++) await sleep(50);
+    expect(closed).toBe(true);
+    expect(gwIn.topics()).not.toContain(`${P}/devices/dev-a/up/audit`);
   });
 });
