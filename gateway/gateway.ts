@@ -80,7 +80,7 @@ export async function startGateway(config: GatewayConfig, o: GatewayOverrides = 
           admin: config.broker.adminUsername ? { username: config.broker.adminUsername, password: config.broker.adminPassword } : undefined,
           deviceHash: (id) => store.devices.get(id)?.brokerPasswordHash ?? null,
         }),
-        onDenied: (reason) => metrics.recordSecurityRejection(reason === 'connect' ? 'broker_auth' : 'broker_acl'),
+        onDenied: (reason) => metrics.recordSecurityRejection(reason === 'connect' || reason === 'packet' ? 'broker_auth' : 'broker_acl'),
       });
       await broker.start();
       cleanup.push(() => broker!.stop());
@@ -117,7 +117,17 @@ export async function startGateway(config: GatewayConfig, o: GatewayOverrides = 
     enrolment.onChange(() => sync.registerChanged());
 
     const auth = createAuth({ db: store.db, config: config.auth, now, audit: (e) => store.audit.record({ actor: e.actor, action: e.action, target: e.target ?? null, details: e.details }) });
-    const provision = (deviceId: string, po: ProvisionOptions = {}) => provisionDevice(store, keys, brokerUrl, deviceId, po);
+    // New credentials or a deleted device: the old session must not stay subscribed.
+    const provision = async (deviceId: string, po: ProvisionOptions = {}) => {
+      const r = await provisionDevice(store, keys, brokerUrl, deviceId, po);
+      if (po.reprovision) broker?.disconnect(deviceId);
+      return r;
+    };
+    const decommission = (deviceId: string) => {
+      const removed = store.devices.remove(deviceId);
+      broker?.disconnect(deviceId);
+      return removed;
+    };
     const http = createGatewayHttp({
       config: config.http,
       store,
@@ -127,6 +137,7 @@ export async function startGateway(config: GatewayConfig, o: GatewayOverrides = 
       metrics,
       provision: (id, opts) => provision(id, { name: opts?.name, doorId: opts?.doorId }),
       command: (id, cmd, args, actor) => sync.command(id, cmd, args, actor),
+      decommission,
       onRegisterChange: () => sync.registerChanged(),
       health: () => ({ broker: sync.connected ? 'connected' : 'disconnected', devicesOnline: store.devices.list().filter((d) => d.online).length }),
       now,

@@ -9,6 +9,9 @@ import { sealEmbedding } from '../../core/sync/seal.ts';
 import type { DeviceRecord, GatewayStore, Group } from '../store/types.ts';
 import { visibleAtDoor } from './visibility.ts';
 
+/** About 2.8 MB of sealed templates: under the default 4 MiB broker packet limit with room for the rest. */
+export const MAX_TEMPLATES_PER_PAGE = 1000;
+
 export interface ChangesOptions {
   pageSize: number;
   tid: string | null;
@@ -35,20 +38,34 @@ export function buildChanges(store: GatewayStore, device: DeviceRecord, cursor: 
     body.keepGroups = store.groups.list().map((g) => g.id);
     body.policy = { door: device.doorId, name: device.name };
   }
-  // Entities are counted against the page size; group and policy rows are small.
+  // Entities are counted against the page size; group and policy rows are small. Templates are
+  // counted too (about 2.8 KB sealed each), so a page stays far below the broker's packet limit
+  // however many templates people have.
   const entries = store.register.changesAfter(from, o.pageSize);
+  let sealed = 0;
+  let cut = false;
   for (const e of entries) {
-    body.to = e.seq;
     if (e.kind === 'person') {
       const p = e.deleted ? undefined : store.people.get(e.entityId);
       if (!p || !visibleAtDoor(p, group, device.doorId, o.now)) {
+        body.to = e.seq;
         // A snapshot's keep list already removes them; naming them would tell every door who exists.
         if (!reset) body.deleted.push(e.entityId);
         continue;
       }
-      const templates = store.templates.list(p.id).map((t) => sealEmbedding(sealKey, device.id, p.id, t.embedding));
+      const list = store.templates.list(p.id);
+      if (body.people.length > 0 && sealed + list.length > MAX_TEMPLATES_PER_PAGE) {
+        cut = true;
+        break;
+      }
+      sealed += list.length;
+      body.to = e.seq;
+      const templates = list.map((t) => sealEmbedding(sealKey, device.id, p.id, t.embedding));
       body.people.push({ id: p.id, name: p.name, active: p.active, validFrom: p.validFrom, validUntil: p.validUntil, groups: p.groups, schedules: p.schedules, templates });
-    } else if (e.kind === 'group') {
+      continue;
+    }
+    body.to = e.seq;
+    if (e.kind === 'group') {
       const g = e.deleted ? undefined : group(e.entityId);
       if (g) body.groups.push({ id: g.id, name: g.name, schedules: g.schedules });
       else body.deletedGroups.push(e.entityId);
@@ -56,7 +73,7 @@ export function buildChanges(store: GatewayStore, device: DeviceRecord, cursor: 
       body.policy = { door: device.doorId, name: device.name };
     }
   }
-  body.more = entries.length === o.pageSize;
+  body.more = cut || entries.length === o.pageSize;
   if (!body.more) body.to = Math.max(body.to, head);
   return body;
 }
