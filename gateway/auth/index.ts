@@ -6,13 +6,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Database from 'better-sqlite3';
 import { createLogger, type Logger } from '../../core/log/logger.ts';
+import { safeEqual } from '../crypto/safe-equal.ts';
 import type { GatewayAuthConfig } from './config.ts';
 import { countAdmins, ensureAuthTables, resetSetupToken, setupTokenHash, sha256, type Role } from './db.ts';
 import { readCookie, sameOrigin, SESSION_COOKIE } from './http.ts';
 import { dummyHash } from './password.ts';
 import { createFailureLimiter } from './rate-limit.ts';
 import { dispatch, type RouteContext } from './routes.ts';
-import { createSessionStore, csrfTokenFor, safeEqual } from './sessions.ts';
+import { createSessionStore, csrfTokenFor } from './sessions.ts';
 
 export { gatewayAuthConfigSchema, defaultGatewayAuthConfig, type GatewayAuthConfig } from './config.ts';
 export { createUser, resetSetupToken, setPassword, AuthError, type Role } from './db.ts';

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Database from 'better-sqlite3';
 import type { Logger } from '../../core/log/logger.ts';
+import { safeEqual } from '../crypto/safe-equal.ts';
 import type { GatewayAuthConfig } from './config.ts';
 import {
   AuthError,
@@ -23,7 +24,7 @@ import {
 import { clearedSessionCookie, clientIp, readCookie, readJson, sameOrigin, sendError, sendJson, SESSION_COOKIE, sessionCookie } from './http.ts';
 import { hashPassword, verifyPassword } from './password.ts';
 import type { FailureLimiter } from './rate-limit.ts';
-import { csrfTokenFor, safeEqual, type SessionStore } from './sessions.ts';
+import { csrfTokenFor, type SessionStore } from './sessions.ts';
 
 export interface RouteContext {
   db: Database.Database;

@@ -3,7 +3,7 @@
  * copy of the database does not let anyone resume a session. The CSRF token is an HMAC keyed by
  * the session id: it needs no storage and cannot be computed from the database either.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { GatewayAuthConfig } from './config.ts';
 import { sha256, type Role } from './db.ts';
@@ -28,13 +28,6 @@ const idPattern = /^[A-Za-z0-9_-]{43}$/;
 
 export function csrfTokenFor(sessionId: string): string {
   return createHmac('sha256', sessionId).update('portier csrf v1').digest('base64url');
-}
-
-/** Constant-time string equality (both sides hashed first so lengths never leak or throw). */
-export function safeEqual(a: string, b: string): boolean {
-  const ha = Buffer.from(sha256(a), 'hex');
-  const hb = Buffer.from(sha256(b), 'hex');
-  return timingSafeEqual(ha, hb);
 }
 
 export function createSessionStore(db: Database.Database, config: GatewayAuthConfig, now: () => number): SessionStore {

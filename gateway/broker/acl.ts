@@ -12,7 +12,7 @@
  * Nobody publishes to `$`-topics: aedes uses `$SYS/<id>/new/clients` internally to close
  * sessions, so a client publishing there could disconnect anyone.
  */
-import { upKinds } from '../../core/sync/contract.ts';
+import { topics, upKinds } from '../../core/sync/contract.ts';
 import { PREFIX, deviceRoot, gatewayAvailabilityTopic, isDeviceId, isLiteralLevel, isPlainTopic, isValidFilter } from './topics.ts';
 
 export type BrokerPrincipal = { kind: 'device'; deviceId: string } | { kind: 'gateway' } | { kind: 'admin' };
@@ -34,7 +34,7 @@ export function mayPublish(p: BrokerPrincipal, topic: string, retain: boolean): 
     case 'device': {
       if (!isDeviceId(p.deviceId)) return false;
       const root = deviceRoot(p.deviceId);
-      if (topic === `${root}/availability`) return true;
+      if (topic === topics.deviceAvailability(p.deviceId)) return true;
       const up = `${root}/up/`;
       if (!topic.startsWith(up)) return false;
       const kind = topic.slice(up.length);

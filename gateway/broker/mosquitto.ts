@@ -10,7 +10,7 @@
  * low because broker passwords are 24 random bytes: brute force is hopeless at any count.
  */
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { upKinds } from '../../core/sync/contract.ts';
+import { topics, upKinds } from '../../core/sync/contract.ts';
 import { PREFIX, deviceRoot, gatewayAvailabilityTopic, isDeviceId } from './topics.ts';
 
 const ITERATIONS = 101;
@@ -44,8 +44,8 @@ export function mosquittoAclLines(deviceId: string): string[] {
   const root = deviceRoot(deviceId);
   return [
     `user ${deviceId}`,
-    `topic write ${root}/availability`,
-    ...upKinds.map((k) => `topic write ${root}/up/${k}`),
+    `topic write ${topics.deviceAvailability(deviceId)}`,
+    ...upKinds.map((k) => `topic write ${topics.up(deviceId, k)}`),
     `topic read ${root}/down/#`,
     `topic read ${gatewayAvailabilityTopic}`,
   ];

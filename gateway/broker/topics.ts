@@ -2,13 +2,13 @@
  * The slice of the MQTT contract the broker's ACL needs. Topic names come from core/sync, the
  * single source both sides use; this file only adds the topic-filter helpers the ACL checks with.
  */
-import { PREFIX, deviceIdPattern } from '../../core/sync/contract.ts';
+import { PREFIX, deviceIdPattern, topics } from '../../core/sync/contract.ts';
 
 export { PREFIX, deviceIdPattern };
 
 /** `portier/v1/devices/{id}` — every topic of one device lives under it. */
 export const deviceRoot = (deviceId: string) => `${PREFIX}/devices/${deviceId}`;
-export const gatewayAvailabilityTopic = `${PREFIX}/gateway/availability`;
+export const gatewayAvailabilityTopic = topics.gatewayAvailability();
 
 export const isDeviceId = (s: string): boolean => deviceIdPattern.test(s);
 

@@ -13,8 +13,8 @@ import { makeEngine, repoRoot } from '../helpers.ts';
 
 export const testKeyEnv = { PORTIER_TEMPLATE_KEY: randomBytes(32).toString('base64') };
 
-export function tempDir(): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'portier-device-'));
+export function tempDir(prefix = 'portier-device-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -77,8 +77,8 @@ export function deviceSuite(): { engine: () => VisionEngine; dir: () => string }
 }
 
 /** Camera config for a scenario with nobody at the door (tests drive frames themselves). */
-export function idleCamera(dir: string): DeviceConfigInput {
+export function idleCamera(dir: string, seconds = 30, loop = false): DeviceConfigInput {
   const source = join(dir, 'idle.json');
-  writeFileSync(source, JSON.stringify([{ idle: 30 }]));
-  return { camera: { type: 'simulated', simulated: { source, loop: false } } };
+  writeFileSync(source, JSON.stringify([{ idle: seconds }]));
+  return { camera: { type: 'simulated', simulated: { source, loop } } };
 }

@@ -2,26 +2,23 @@
  * Helpers for the offline and crash tests (test/e2e/offline.test.ts): a fixed free broker port
  * (it must survive a gateway restart), a gateway either in this process or as a child process
  * (`gateway/main.ts --config`, so it can be SIGKILLed), a real device daemon joined with the
- * gateway's provisioning bundle, decisions appended through the daemon's audit path, and the
+ * gateway's provisioning bundle (startJoinedDevice in ./helpers.ts, idle camera), decisions appended through the daemon's audit path, and the
  * gateway's audit table read straight from its SQLite file.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { parseConfig } from '../../core/config/load.ts';
 import { loadOrCreateKeySet } from '../../core/sync/keys.ts';
-import type { VisionEngine } from '../../core/vision/engine.ts';
 import type { Device } from '../../device/daemon.ts';
-import { joinDevice } from '../../device/provision/join.ts';
 import type { SyncConfigInput } from '../../device/sync/config.ts';
 import { gatewayConfigSchema, type GatewayConfig, type GatewayConfigInput } from '../../gateway/config.ts';
 import { openGatewayStore } from '../../gateway/store/open.ts';
 import { provisionDevice } from '../../gateway/sync/provision.ts';
 import { repoRoot } from '../helpers.ts';
-import { runDevice, testConfig } from '../device/harness.ts';
 
 /** A TCP port free right now on loopback; the broker binds it on every (re)start. */
 export function freePort(): Promise<number> {
@@ -35,16 +32,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Poll until fn returns something truthy; generous timeouts, no fixed sleeps. */
-export async function until<T>(fn: () => T | undefined | null | false, what: string, timeoutMs = 30_000, everyMs = 20): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+/** Generous polling timeout of these tests (waitFor from ./helpers.ts): restarts and drains of hundreds of events on a busy machine. */
+export const SLOW_WAIT_MS = 30_000;
+
+/**
+ * Sync settings of the durability devices (startJoinedDevice from ./helpers.ts, idle camera):
+ * reconnect and resend quickly so the tests stay short, status rarely.
+ */
+export const durableSync = { reconnectPeriodMs: 200, ackTimeoutMs: 1000, statusIntervalMs: 60_000 } satisfies SyncConfigInput;
 
 /** Gateway config input: store in `dir`, embedded broker on loopback `brokerPort`, API on a free port. */
 export function gatewayInput(dir: string, brokerPort: number): GatewayConfigInput {
@@ -72,25 +67,6 @@ export async function provisionOffline(config: GatewayConfig, deviceId: string):
   } finally {
     store.close();
   }
-}
-
-/**
- * The real device daemon (simulated GPIO, a camera that shows nobody, http off) joined with
- * `bundle`. Sync reconnects and resends quickly so the tests stay short.
- */
-export async function startJoinedDevice(engine: VisionEngine, dir: string, deviceId: string, bundle: string, sync: SyncConfigInput = {}): Promise<Device> {
-  mkdirSync(dir, { recursive: true });
-  const source = join(dir, 'nobody.json');
-  writeFileSync(source, JSON.stringify([{ idle: 3600 }]));
-  const config = testConfig(join(dir, 'store'), {
-    deviceId,
-    camera: { type: 'simulated', simulated: { source, loop: true } },
-    sync: { reconnectPeriodMs: 200, ackTimeoutMs: 1000, statusIntervalMs: 60_000, ...sync },
-  });
-  await joinDevice({ storeDir: config.store.dir, bundle, config: config.sync, settingsFile: config.store.settingsFile });
-  const device = await runDevice(config, engine);
-  if (!device.sync) throw new Error('device started without sync (not joined?)');
-  return device;
 }
 
 /** The gateway has answered this device (ack or changes): its keys are pinned and it is talking. */

@@ -3,17 +3,17 @@
  * the bundle it returns, a camera the test feeds frame by frame, and an API client that logs in
  * like a browser (session cookie + CSRF header).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../../core/config/load.ts';
 import type { VisionEngine } from '../../core/vision/engine.ts';
 import { BaseCamera } from '../../device/camera/base.ts';
 import { startDevice, type Device } from '../../device/daemon.ts';
 import { joinDevice } from '../../device/provision/join.ts';
+import type { SyncConfigInput } from '../../device/sync/config.ts';
 import { gatewayConfigSchema, type GatewayConfigInput } from '../../gateway/config.ts';
 import { startGateway, type Gateway } from '../../gateway/gateway.ts';
-import { testConfig, testKeyEnv } from '../device/harness.ts';
+import { idleCamera, tempDir as harnessTempDir, testConfig, testKeyEnv } from '../device/harness.ts';
 import { repoRoot } from '../helpers.ts';
 
 /** A camera the test drives: push() delivers one JPEG frame through the real mailbox. */
@@ -42,10 +42,7 @@ export class PushCamera extends BaseCamera {
   }
 }
 
-export function tempDir(prefix = 'portier-e2e-'): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
+export const tempDir = (prefix = 'portier-e2e-'): { dir: string; cleanup: () => void } => harnessTempDir(prefix);
 
 export async function startTestGateway(dir: string, engine: VisionEngine, extra: GatewayConfigInput = {}): Promise<Gateway> {
   const config = parseConfig(gatewayConfigSchema, {
@@ -101,24 +98,54 @@ export class ApiClient {
   }
 }
 
-export interface JoinedDevice {
+export interface JoinedDevice<C extends PushCamera | null = PushCamera> {
   device: Device;
-  camera: PushCamera;
+  /** The push camera the test feeds; null with `idleCamera`. */
+  camera: C;
   dir: string;
 }
 
-/** Provision through the API, join with the bundle, start the daemon on a push camera. */
-export async function startJoinedDevice(api: ApiClient, engine: VisionEngine, o: { id: string; door: string; dir: string; brokerUrl?: string; provisioned?: { bundle: string } }): Promise<JoinedDevice> {
+export interface JoinedDeviceOptions {
+  id: string;
+  /** The door the device guards (recognition.door), also given when provisioning through the API. */
+  door?: string;
+  /** The device's store folder. */
+  dir: string;
+  brokerUrl?: string;
+  /** A bundle provisioned elsewhere (another call, or offline); without it the device is provisioned through `api`. */
+  provisioned?: { bundle: string };
+  /** Sync settings over the quick defaults below (e.g. batchSize). */
+  sync?: SyncConfigInput;
+  /** A simulated camera showing nobody for an hour instead of a push camera (no frames ever). */
+  idleCamera?: boolean;
+}
+
+/**
+ * Provision through the API (unless `provisioned` is given), join with the bundle, start the
+ * daemon on a push camera (or an idle simulated one). Sync reconnects and resends quickly so
+ * the tests stay short.
+ */
+export async function startJoinedDevice(api: ApiClient | null, engine: VisionEngine, o: JoinedDeviceOptions & { idleCamera: true }): Promise<JoinedDevice<null>>;
+export async function startJoinedDevice(api: ApiClient | null, engine: VisionEngine, o: JoinedDeviceOptions & { idleCamera?: false }): Promise<JoinedDevice>;
+export async function startJoinedDevice(api: ApiClient | null, engine: VisionEngine, o: JoinedDeviceOptions): Promise<JoinedDevice<PushCamera | null>> {
   let bundle = o.provisioned?.bundle;
   if (!bundle) {
+    if (!api) throw new Error(`provision ${o.id}: no bundle and no API client`);
     const r = await api.call('POST', '/api/devices', { id: o.id, name: o.id, doorId: o.door });
     if (r.status !== 201) throw new Error(`provision ${o.id}: ${r.status} ${JSON.stringify(r.body)}`);
     bundle = r.body.bundle as string;
   }
-  const config = testConfig(o.dir, { deviceId: o.id, recognition: { door: o.door }, sync: { ackTimeoutMs: 1500, statusIntervalMs: 5000, reconnectPeriodMs: 300, ...(o.brokerUrl ? { brokerUrl: o.brokerUrl } : {}) } });
+  if (o.idleCamera) mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+  const config = testConfig(o.dir, {
+    deviceId: o.id,
+    ...(o.door !== undefined ? { recognition: { door: o.door } } : {}),
+    ...(o.idleCamera ? idleCamera(o.dir, 3600, true) : {}),
+    sync: { ackTimeoutMs: 1500, statusIntervalMs: 5000, reconnectPeriodMs: 300, ...(o.brokerUrl ? { brokerUrl: o.brokerUrl } : {}), ...o.sync },
+  });
   await joinDevice({ storeDir: config.store.dir, bundle, config: config.sync, settingsFile: config.store.settingsFile });
-  const camera = new PushCamera();
-  const device = await startDevice(config, { engine, camera, env: { ...process.env, ...testKeyEnv } });
+  const camera = o.idleCamera ? null : new PushCamera();
+  const device = await startDevice(config, { engine, ...(camera ? { camera } : {}), env: { ...process.env, ...testKeyEnv } });
+  if (!device.sync) throw new Error(`device ${o.id} started without sync (not joined?)`);
   return { device, camera, dir: o.dir };
 }
 

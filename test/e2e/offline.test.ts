@@ -11,7 +11,6 @@
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Device } from '../../device/daemon.ts';
 import { startGateway, type Gateway } from '../../gateway/gateway.ts';
 import { deviceSuite } from '../device/harness.ts';
 import { hasModels, skipReason } from '../helpers.ts';
@@ -19,6 +18,7 @@ import {
   appendDecisions,
   auditRowsFromFile,
   deviceAccepted,
+  durableSync,
   freePort,
   gatewayConfig,
   gatewayInput,
@@ -26,12 +26,12 @@ import {
   provisionOffline,
   spawnGatewayChild,
   startGatewayChild,
-  startJoinedDevice,
+  SLOW_WAIT_MS,
   stopGatewayChild,
-  until,
   writeGatewayConfig,
   type GatewayChild,
 } from './durability-helpers.ts';
+import { startJoinedDevice, waitFor } from './helpers.ts';
 
 const suite = deviceSuite();
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -64,13 +64,13 @@ describe.skipIf(skipReason(hasModels, 'models/ missing (the device daemon needs 
     let gw: Gateway = await startGateway(config, { engine: suite.engine() });
     cleanups.push(() => gw.stop());
     const { bundle } = await gw.provision('door-offline', { name: 'Offline door' });
-    const device: Device = await startJoinedDevice(suite.engine(), join(dir, 'device'), 'door-offline', bundle);
+    const { device } = await startJoinedDevice(null, suite.engine(), { id: 'door-offline', dir: join(dir, 'device'), provisioned: { bundle }, idleCamera: true, sync: durableSync });
     cleanups.push(() => device.stop());
-    await until(() => deviceAccepted(device) && gw.store.devices.get('door-offline')?.signPublicKey, 'the gateway to accept the device');
+    await waitFor('the gateway to accept the device', () => deviceAccepted(device) && gw.store.devices.get('door-offline')?.signPublicKey, SLOW_WAIT_MS);
 
     // The gateway and its broker go away; the device notices and keeps deciding.
     await gw.stop();
-    await until(() => !device.sync!.status().connected, 'the device to notice the broker is gone');
+    await waitFor('the device to notice the broker is gone', () => !device.sync!.status().connected, SLOW_WAIT_MS);
     const before = device.store.outbox.count();
     const ids = appendDecisions(device, 500);
     expect(device.store.outbox.count()).toBe(before + 500);
@@ -78,7 +78,7 @@ describe.skipIf(skipReason(hasModels, 'models/ missing (the device daemon needs 
     // Back on the same store and port: the device reconnects by itself and drains.
     gw = await startGateway(config, { engine: suite.engine() });
     const decisionsAtGateway = () => gw.store.audit.count({ deviceId: 'door-offline', kind: 'decision' });
-    await until(() => decisionsAtGateway() >= 500 && device.store.outbox.count() === 0, 'the outbox to drain into the gateway');
+    await waitFor('the outbox to drain into the gateway', () => decisionsAtGateway() >= 500 && device.store.outbox.count() === 0, SLOW_WAIT_MS);
 
     expect(decisionsAtGateway()).toBe(500);
     expect(device.store.outbox.count()).toBe(0);
@@ -100,10 +100,10 @@ describe.skipIf(skipReason(hasModels, 'models/ missing (the device daemon needs 
     let gw: GatewayChild = await startGatewayChild(configFile);
     cleanups.push(() => stopGatewayChild(gw, 'SIGKILL'));
     // Small batches: the drain takes many acknowledged round trips, so a crash lands inside it.
-    const device = await startJoinedDevice(suite.engine(), join(dir, 'device'), 'door-crash', bundle, { batchSize: 50, ackTimeoutMs: 1000 });
+    const { device } = await startJoinedDevice(null, suite.engine(), { id: 'door-crash', dir: join(dir, 'device'), provisioned: { bundle }, idleCamera: true, sync: { ...durableSync, batchSize: 50, ackTimeoutMs: 1000 } });
     cleanups.push(() => device.stop());
-    await until(() => deviceAccepted(device), 'the gateway child to accept the device');
-    await until(() => device.store.outbox.count() === 0, 'start-up events to drain');
+    await waitFor('the gateway child to accept the device', () => deviceAccepted(device), SLOW_WAIT_MS);
+    await waitFor('start-up events to drain', () => device.store.outbox.count() === 0, SLOW_WAIT_MS);
 
     // Recorded while the gateway is up but before the device may send (it is one append loop).
     const total = 2000;
@@ -125,7 +125,7 @@ describe.skipIf(skipReason(hasModels, 'models/ missing (the device daemon needs 
 
     const kill = await stopAfter(total - 400, 'SIGKILL');
     expect(await kill.exited).toBe('SIGKILL');
-    await until(() => !device.sync!.status().connected, 'the device to lose the broker');
+    await waitFor('the device to lose the broker', () => !device.sync!.status().connected, SLOW_WAIT_MS);
     const afterKill = device.store.outbox.count();
     // The kill landed inside the drain: plenty of events were still waiting for their ack.
     expect(afterKill).toBeGreaterThan(400);
@@ -136,11 +136,11 @@ describe.skipIf(skipReason(hasModels, 'models/ missing (the device daemon needs 
     await gw.ready;
     const termed = await term;
     expect(await termed.exited).toBe('0');
-    await until(() => !device.sync!.status().connected, 'the device to lose the broker again');
+    await waitFor('the device to lose the broker again', () => !device.sync!.status().connected, SLOW_WAIT_MS);
     expect(device.store.outbox.count()).toBeGreaterThan(0);
 
     gw = await startGatewayChild(configFile);
-    await until(() => device.store.outbox.count() === 0, 'the outbox to drain after the restarts', 45_000);
+    await waitFor('the outbox to drain after the restarts', () => device.store.outbox.count() === 0, 45_000);
     expect(device.store.outbox.peek(10)).toEqual([]);
     await device.stop();
     expect(await stopGatewayChild(gw, 'SIGTERM')).toBe('0');

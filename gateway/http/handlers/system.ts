@@ -1,5 +1,5 @@
 /** /api/health and /metrics. */
-import { timingSafeEqual, createHash } from 'node:crypto';
+import { safeEqual } from '../../crypto/safe-equal.ts';
 import type { Handler } from '../router.ts';
 import { STREAMED } from '../router.ts';
 import type { MetricsSource } from '../types.ts';
@@ -9,20 +9,18 @@ export const health: Handler = async (ctx) => {
   return { status: 200, body: { status: 'ok', time: new Date(ctx.services.now()).toISOString(), ...extra } };
 };
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
 export const metricsHandler: Handler = async (ctx) => {
-    const source: MetricsSource = ctx.services.metrics;
-    const token = ctx.services.config.metricsToken;
-    if (token) {
-      const given = /^Bearer\s+(.+)$/i.exec(String(ctx.req.headers.authorization ?? ''))?.[1] ?? '';
-      if (!timingSafeEqual(digest(given), digest(token))) {
-        return { status: 401, body: { error: 'unauthenticated', message: 'metrics need the bearer token' }, headers: { 'www-authenticate': 'Bearer' } };
-      }
+  const source: MetricsSource = ctx.services.metrics;
+  const token = ctx.services.config.metricsToken;
+  if (token) {
+    const given = /^Bearer\s+(.+)$/i.exec(String(ctx.req.headers.authorization ?? ''))?.[1] ?? '';
+    if (!safeEqual(given, token)) {
+      return { status: 401, body: { error: 'unauthenticated', message: 'metrics need the bearer token' }, headers: { 'www-authenticate': 'Bearer' } };
     }
-    const text = typeof source === 'function' ? await source() : await source.registry.metrics();
-    const type = typeof source === 'function' ? 'text/plain; version=0.0.4; charset=utf-8' : (source.registry.contentType ?? 'text/plain; version=0.0.4; charset=utf-8');
-    ctx.res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
-    ctx.res.end(text);
-    return STREAMED;
-  };
+  }
+  const text = typeof source === 'function' ? await source() : await source.registry.metrics();
+  const type = typeof source === 'function' ? 'text/plain; version=0.0.4; charset=utf-8' : (source.registry.contentType ?? 'text/plain; version=0.0.4; charset=utf-8');
+  ctx.res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
+  ctx.res.end(text);
+  return STREAMED;
+};
