@@ -28,6 +28,8 @@ export class SimDevice {
   private downSeq = 0;
   private client: MqttClient | undefined;
   cursor: number | null = null;
+  /** Snapshot id of the last page applied (echoed in the next sync request). */
+  private snapshot: string | undefined;
   /** Latest head announced by a notify or a changes page. */
   head = 0;
   joined = false;
@@ -132,7 +134,7 @@ export class SimDevice {
     }
     this.again = false;
     this.inflight = randomUUID();
-    void this.send('sync', { tid: this.inflight, cursor: this.cursor }).catch((err) => this.rejections.push(`sync publish failed: ${(err as Error).message}`));
+    void this.send('sync', { tid: this.inflight, cursor: this.cursor, ...(this.snapshot ? { snapshot: this.snapshot } : {}) }).catch((err) => this.rejections.push(`sync publish failed: ${(err as Error).message}`));
   }
 
   private onMessage(topic: string, payload: Buffer): void {
@@ -185,6 +187,9 @@ export class SimDevice {
     for (const [id, n] of opened) this.gallery.set(id, n);
     this.cursor = body.to;
     this.head = Math.max(this.head, body.head);
-    if (body.more || this.again || this.cursor < this.head) this.requestSync();
+    // As the device does: echo the snapshot id to continue it, and once more to confirm its end.
+    const closeSnapshot = !!body.snapshot && !body.more;
+    this.snapshot = body.snapshot;
+    if (body.more || this.again || closeSnapshot || this.cursor < this.head) this.requestSync();
   }
 }
