@@ -19,6 +19,7 @@ import { openGatewayStore } from './store/open.ts';
 import type { GatewayStore } from './store/types.ts';
 import { provisionDevice, type ProvisionOptions, type ProvisionResult } from './sync/provision.ts';
 import { GatewaySync } from './sync/service.ts';
+import { serveUi } from './ui/serve.ts';
 import { createEnrolment, type Enrolment } from './enrol/enrol.ts';
 
 const log = createLogger('gateway');
@@ -138,6 +139,7 @@ export async function startGateway(config: GatewayConfig, o: GatewayOverrides = 
       provision: (id, opts) => provision(id, { name: opts?.name, doorId: opts?.doorId }),
       command: (id, cmd, args, actor) => sync.command(id, cmd, args, actor),
       decommission,
+      ui: serveUi,
       onRegisterChange: () => sync.registerChanged(),
       health: () => ({ broker: sync.connected ? 'connected' : 'disconnected', devicesOnline: store.devices.list().filter((d) => d.online).length }),
       now,

@@ -70,6 +70,7 @@ export function createGatewayHttp(deps: GatewayHttpDeps): GatewayHttp {
       throw new ApiError(415, 'unsupported_media_type', 'send JSON (application/json); form and text/plain bodies are refused');
     }
     if (isApi && (await deps.auth.handle(req, res, url))) return;
+    if (!isApi && deps.ui && (await deps.ui(req, res, url))) return;
 
     const m = router.match(req.method ?? 'GET', path);
     if (!m) throw new ApiError(404, 'not_found', `no route ${path}`);

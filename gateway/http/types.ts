@@ -65,6 +65,8 @@ export interface GatewayHttpDeps {
   metrics: MetricsSource;
   /** Extra fields for GET /api/health (broker connected, devices online, ...). */
   health?: () => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** The admin UI: answers GETs outside /api and /metrics (true when it answered). */
+  ui?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
   /** Called after every change devices must receive (register moved, device door changed). */
   onRegisterChange?: () => void;
   now?: () => number;
