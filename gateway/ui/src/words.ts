@@ -1,0 +1,30 @@
+/** Codes from the API in words an admin reads at a glance. */
+const quality: Record<string, string> = {
+  no_face: 'no face found',
+  multiple_faces: 'two or more faces',
+  too_small: 'face too small',
+  blurry: 'too blurry',
+  too_dark: 'too dark',
+  too_bright: 'too bright',
+  pose: 'head turned too far',
+  eyes_closed: 'eyes closed',
+  not_an_image: 'not an image',
+  duplicate: 'already enrolled as someone else',
+  limit: 'this person has the most templates allowed',
+};
+export const qualityInWords = (code: string): string => quality[code] ?? code.replace(/_/g, ' ');
+
+const decision: Record<string, string> = {
+  granted: 'granted',
+  unknown: 'face not recognised',
+  not_live: 'not a live person (photo or screen?)',
+  low_score: 'recognition too uncertain',
+  low_margin: 'could be two people',
+  invalid_profile: 'access record invalid',
+  inactive: 'person deactivated',
+  expired: 'access expired',
+  not_yet_valid: 'access not valid yet',
+  no_access_to_door: 'no access to this door',
+  outside_schedule: 'outside their hours',
+};
+export const decisionInWords = (reason: string | null | undefined): string => (reason ? (decision[reason] ?? reason.replace(/[_:]/g, ' ')) : '');
