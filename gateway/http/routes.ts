@@ -3,6 +3,7 @@
  * (apiReferenceMarkdown) all read it. Auth routes (/api/setup, /api/auth/*, /api/users) are
  * served by gateway/auth; their rows can be passed in as `extra` for the reference.
  */
+import { auditStream } from './handlers/audit-stream.ts';
 import { exportAuditCsv, searchAudit } from './handlers/audit.ts';
 import { deleteDevice, enrolHere, getDevice, listDevices, provisionDevice, resyncDevice, unlockDevice, updateDevice } from './handlers/devices.ts';
 import { createDoor, createGroup, deleteDoor, deleteGroup, getDoor, getGroup, listDoors, listGroups, updateDoor, updateGroup } from './handlers/groups.ts';
@@ -137,6 +138,14 @@ export const routes: Route[] = [
     handler: searchAudit,
   },
   { method: 'GET', path: '/api/audit.csv', role: 'viewer', description: 'The same search as CSV (all matching rows, streamed).', handler: exportAuditCsv },
+  {
+    method: 'GET',
+    path: '/api/audit/stream',
+    role: 'viewer',
+    description:
+      'New audit entries live, as server-sent events (`text/event-stream`): each entry once as `id: <id>` and `data: <entry as in GET /api/audit, with personName>`; a `: ping` comment every 15 s. Starts after the newest entry, or after `Last-Event-ID` (browser reconnect) or `after=<id>`.',
+    handler: auditStream,
+  },
 ];
 
 export interface RouteDoc {

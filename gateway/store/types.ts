@@ -275,6 +275,10 @@ export interface AuditLog {
   /** Newest first (ts, then arrival). */
   search(q?: AuditQuery): { items: AuditEntry[]; nextCursor: string | null };
   count(f?: AuditFilter): number;
+  /** Entries stored after `afterId`, oldest first (ids grow with arrival): what a live view has not seen yet. */
+  since(afterId: number, limit: number): AuditEntry[];
+  /** Id of the newest stored entry (0 when the log is empty): where a live view starts. */
+  lastId(): number;
 }
 
 export interface GatewayStore {

@@ -115,6 +115,8 @@ export function createAuditLog(db: Database.Database, now: () => number): AuditL
     VALUES (@deviceId, @eventId, @seq, @ts, @kind, @decision, @reason, @personId, @door, @actor, @target, @body, @receivedAt)
     ON CONFLICT (device_id, event_id) DO NOTHING`);
   const byId = db.prepare('SELECT * FROM audit_log WHERE id = ?');
+  const after = db.prepare('SELECT * FROM audit_log WHERE id > ? ORDER BY id LIMIT ?');
+  const maxId = db.prepare('SELECT COALESCE(MAX(id), 0) FROM audit_log').pluck();
 
   const ingest = db.transaction((deviceId: string, events: DeviceEventInput[]) => {
     let inserted = 0;
@@ -191,6 +193,13 @@ export function createAuditLog(db: Database.Database, now: () => number): AuditL
     count(f: AuditFilter = {}) {
       const { sql, args } = whereOf(f);
       return db.prepare(`SELECT count(*) FROM audit_log ${sql.length ? `WHERE ${sql.join(' AND ')}` : ''}`).pluck().get(...args) as number;
+    },
+    since(afterId: number, limit: number) {
+      const from = Number.isInteger(afterId) && afterId > 0 ? afterId : 0;
+      return (after.all(from, clampLimit(limit, 100, 1000)) as Row[]).map(fromRow);
+    },
+    lastId() {
+      return maxId.get() as number;
     },
   };
 }
