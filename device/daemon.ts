@@ -19,6 +19,7 @@ import { createStatusServer, type DeviceStateSnapshot, type StatusServer } from 
 import { createDeviceMetrics, type DeviceMetrics } from './metrics/device-metrics.ts';
 import { accessGroupSchema, type AccessGroup, type AccessSubject } from './policy/profile.ts';
 import { RecognitionLoop, type DecisionEvent } from './recognition/loop.ts';
+import { AuditBacklog } from './store/backlog.ts';
 import { openStore, type DeviceStore } from './store/store.ts';
 import { createSystemdNotifier, type SystemdNotifier } from './systemd/notifier.ts';
 import type { SyncClient } from './sync/client.ts';
@@ -66,7 +67,8 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
     const { loaded, rejected } = store.loadGallery(gallery);
     log.info('gallery loaded', { templates: loaded, rejected, people: gallery.personCount, kernel: gallery.kernel });
 
-    const metrics = createDeviceMetrics({ config: config.metrics, outboxDepth: () => store.outbox.count(), gallerySize: () => gallery.personCount });
+    let backlogSize = () => 0;
+    const metrics = createDeviceMetrics({ config: config.metrics, outboxDepth: () => store.outbox.count(), gallerySize: () => gallery.personCount, auditBacklog: () => backlogSize() });
     let sync: SyncClient | undefined;
     const audit = (kind: string, body: Record<string, unknown>, id?: string) => {
       const seq = store.outbox.append({ kind, id, body: { device: config.deviceId, ...body } });
@@ -78,12 +80,13 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
     const gpio = o.gpio ?? (config.gpio.type === 'simulated' ? new SimulatedGpio(undefined, idleInputs(config.door)) : createGpio(config.gpio));
     // The exit button (and any unlock without its own hook) is recorded before the relay moves.
     const door = new Door(config.door, { gpio, beforeRelease: async (reason) => void audit('door', { type: 'release', reason, door: config.recognition.door }) });
+    // Door events (the exit button among them) happened whatever the disk says: a record the
+    // disk refuses waits in memory and is retried instead of being lost.
+    const backlog = new AuditBacklog((e) => void audit(e.kind, e.body, e.id));
+    backlogSize = () => backlog.size;
+    cleanup.push(() => backlog.stop());
     door.on('event', (ev: DoorEvent) => {
-      try {
-        audit('door', { ...ev, door: config.recognition.door });
-      } catch (err) {
-        log.error('door event could not be recorded', { type: ev.type, error: (err as Error).message });
-      }
+      backlog.record({ kind: 'door', body: { ...ev, door: config.recognition.door } });
       if (ev.type === 'unlocked' || ev.type === 'relocked') metrics.setDoorState(config.recognition.door, ev.type === 'unlocked' ? 'unlocked' : 'locked');
       sync?.notifyState();
       events.emit('door', ev);
@@ -176,7 +179,7 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
         config: config.http,
         state,
         metrics: () => metrics.registry.metrics(),
-        health: () => ({ camera: cameraHealth(), lastTickAt, warnings: deviceSync.warnings() }),
+        health: () => ({ camera: cameraHealth(), lastTickAt, warnings: [...deviceSync.warnings(), ...(backlog.size ? ['audit_backlog'] : [])] }),
       });
       address = await http.start();
       cleanup.push(() => http!.stop());

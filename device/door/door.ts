@@ -8,8 +8,9 @@
  * - The door closing after it was opened during a grant relocks at once (relockOnClose).
  * - An authorised opening that lasts longer than `heldOpenMs` raises held_open_alarm.
  * - The contact opening while locked with no grant raises forced_open_alarm.
- * - The exit button (REX) releases the lock without recognition (or, with unlocks: false,
- *   authorises an opening for `graceMs`).
+ * - The exit button (REX) releases the lock at once, without recognition and without waiting
+ *   for any record (the way out never depends on the disk); its events are recorded after, by
+ *   the 'event' listeners. With unlocks: false it authorises an opening for `graceMs`.
  * Every event carries a timestamp and is emitted both under its type and as 'event'.
  */
 import { EventEmitter } from 'node:events';
@@ -131,9 +132,10 @@ export class Door extends EventEmitter {
    * Release the lock for `durationMs` (default unlockMs). Resolves once the relay is released;
    * rejects, leaving the lock as it was, when the door is stopped or beforeRelease fails.
    */
-  async unlock(reason: string, opts: { beforeRelease?: () => Promise<void>; durationMs?: number } = {}): Promise<void> {
+  async unlock(reason: string, opts: { beforeRelease?: (() => Promise<void>) | null; durationMs?: number } = {}): Promise<void> {
     if (!this.started) throw new Error('door is not started');
-    const hook = opts.beforeRelease ?? (this.deps.beforeRelease ? () => this.deps.beforeRelease!(reason) : undefined);
+    // null: release without a durability hook (the exit button).
+    const hook = opts.beforeRelease === null ? undefined : (opts.beforeRelease ?? (this.deps.beforeRelease ? () => this.deps.beforeRelease!(reason) : undefined));
     if (hook) {
       try {
         await hook();
@@ -205,7 +207,7 @@ export class Door extends EventEmitter {
     if (level !== this.cfg.exitButton.pressedLevel) return;
     this.emitEvent({ type: 'rex' }, ts);
     if (this.cfg.exitButton.unlocks) {
-      this.unlock('rex').catch((err: Error) => this.log.error('exit button unlock failed', { err: err.message }));
+      this.unlock('rex', { beforeRelease: null }).catch((err: Error) => this.log.error('exit button unlock failed', { err: err.message }));
     } else {
       this.authorizedUntil = Math.max(this.authorizedUntil, ts + this.cfg.exitButton.graceMs);
     }

@@ -26,6 +26,8 @@ export interface DeviceMetricsOptions {
   outboxDepth?: () => number;
   /** Read at scrape time. */
   gallerySize?: () => number;
+  /** Read at scrape time: records waiting in memory because the disk refused them. */
+  auditBacklog?: () => number;
   /** Node.js process metrics (CPU, memory, event-loop lag, GC); on by default. */
   processMetrics?: boolean;
 }
@@ -88,6 +90,13 @@ export function createDeviceMetrics(opts: DeviceMetricsOptions = {}) {
     registers,
     collect: readOutboxDepth ? function (this: Gauge) { this.set(readOutboxDepth()); } : undefined,
   });
+  const readBacklog = opts.auditBacklog;
+  const auditBacklog = new Gauge({
+    name: `${p}audit_backlog`,
+    help: 'Audit records the disk refused, kept in memory and retried (alert when above 0).',
+    registers,
+    collect: readBacklog ? function (this: Gauge) { this.set(readBacklog()); } : undefined,
+  });
   const readGallerySize = opts.gallerySize;
   const gallerySize = new Gauge({
     name: `${p}gallery_size`,
@@ -137,6 +146,7 @@ export function createDeviceMetrics(opts: DeviceMetricsOptions = {}) {
     lastFrameTimestamp,
     outboxDepth,
     gallerySize,
+    auditBacklog,
     syncConnected,
     syncRejected,
     outboxNearCap,
