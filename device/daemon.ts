@@ -17,7 +17,7 @@ import { SimulatedGpio } from './gpio/simulated.ts';
 import type { Gpio } from './gpio/types.ts';
 import { createStatusServer, type DeviceStateSnapshot, type StatusServer } from './http/server.ts';
 import { createDeviceMetrics, type DeviceMetrics } from './metrics/device-metrics.ts';
-import { accessGroupSchema, type AccessGroup, type AccessSubject } from './policy/profile.ts';
+import { accessGroupSchema, toAccessSubject, type AccessGroup, type AccessSubject } from './policy/profile.ts';
 import { RecognitionLoop, type DecisionEvent } from './recognition/loop.ts';
 import { AuditBacklog } from './store/backlog.ts';
 import { openStore, type DeviceStore } from './store/store.ts';
@@ -97,10 +97,18 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
 
     let lastDecision: DecisionEvent | null = null;
     let lastTickAt: number | null = null;
+    // Records are parsed where they enter the decision: a malformed row (schedules not a list,
+    // days as one string) is refused as invalid_profile with a logged reason, never trusted.
+    const warnedInvalid = new Set<string>();
     const person = (id: string): AccessSubject | undefined => {
       const p = store.persons.get(id);
       if (!p) return undefined;
-      return { id: p.id, active: p.active, validFrom: p.validFrom, validUntil: p.validUntil, groups: p.groups, schedules: p.schedules as AccessSubject['schedules'] };
+      const subject = toAccessSubject({ ...p });
+      if (subject.invalid && !warnedInvalid.has(id)) {
+        warnedInvalid.add(id);
+        log.error('person record is invalid; this person is refused until it is fixed', { personId: id, problems: subject.invalid });
+      }
+      return subject;
     };
     const groups = (): Record<string, AccessGroup> => {
       const raw = (store.settings.data.values.groups ?? {}) as Record<string, unknown>;

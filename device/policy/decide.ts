@@ -61,6 +61,7 @@ export function decide(person: AccessSubject | undefined, ctx: DecisionContext):
     return refuse('invalid_profile');
   }
 
+  if (person.invalid !== undefined) return refuse('invalid_profile');
   if (person.active === false) return refuse('inactive');
   const from = boundState(person.validFrom, ctx.now, local);
   const until = boundState(person.validUntil, ctx.now, local);

@@ -37,7 +37,17 @@ export const accessProfileSchema = z.strictObject({
 });
 export type AccessProfile = z.output<typeof accessProfileSchema>;
 /** What decide() reads; looser than the schema output so callers can pass their own person records. */
-export type AccessSubject = Pick<AccessProfile, 'id'> & Partial<Omit<AccessProfile, 'id'>>;
+export type AccessSubject = Pick<AccessProfile, 'id'> & Partial<Omit<AccessProfile, 'id'>> & {
+  /** Set when the stored record failed validation: the person is refused as invalid_profile. */
+  invalid?: string;
+};
+
+/** Parse a stored or received person record; a record that fails is flagged, never trusted. */
+export function toAccessSubject(raw: { id: string } & Record<string, unknown>): AccessSubject {
+  const r = accessProfileSchema.safeParse({ id: raw.id, active: raw.active, validFrom: raw.validFrom, validUntil: raw.validUntil, groups: raw.groups, schedules: raw.schedules });
+  if (r.success) return r.data;
+  return { id: raw.id, invalid: r.error.issues.map((i) => `${i.path.join('.') || '(record)'}: ${i.message}`).join('; ') };
+}
 
 export const accessGroupSchema = z.strictObject({
   id: z.string().min(1).describe('Group id.'),
