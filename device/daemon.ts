@@ -22,6 +22,7 @@ import { RecognitionLoop, type DecisionEvent } from './recognition/loop.ts';
 import { AuditBacklog } from './store/backlog.ts';
 import { openStore, type DeviceStore } from './store/store.ts';
 import { createSystemdNotifier, type SystemdNotifier } from './systemd/notifier.ts';
+import type { NotifyTransport } from './systemd/transport.ts';
 import type { SyncClient } from './sync/client.ts';
 import { startDeviceSync } from './sync/wiring.ts';
 import { softwareVersion } from './version.ts';
@@ -34,6 +35,8 @@ export interface DeviceOverrides {
   engine?: VisionEngine;
   env?: NodeJS.ProcessEnv;
   now?: () => number;
+  /** Replaces the systemd-notify transport (tests). */
+  notifyTransport?: NotifyTransport;
 }
 
 export interface Device extends EventEmitter {
@@ -54,7 +57,7 @@ export interface Device extends EventEmitter {
 }
 
 export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {}): Promise<Device> {
-  const notifier: SystemdNotifier = createSystemdNotifier({ config: config.systemd, env: o.env });
+  const notifier: SystemdNotifier = createSystemdNotifier({ config: config.systemd, env: o.env, transport: o.notifyTransport });
   const now = o.now ?? Date.now;
   const events = new EventEmitter();
   const store = await openStore(config.store, { env: o.env });
@@ -139,15 +142,19 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
       },
       onTick: () => {
         lastTickAt = now();
-        notifier.watchdog();
       },
     });
     loop.on('decision', (d: DecisionEvent) => {
       lastDecision = d;
       events.emit('decision', d);
     });
+    // A camera going away or coming back is recorded: the door keeps working without it.
+    let cameraWasUp: boolean | null = null;
     camera.on('status', (st: string) => {
-      metrics.cameraUp.set(st === 'streaming' ? 1 : 0);
+      const up = st === 'streaming';
+      metrics.cameraUp.set(up ? 1 : 0);
+      if (cameraWasUp !== null && up !== cameraWasUp && st !== 'stopped') backlog.record({ kind: 'camera', body: { status: up ? 'up' : 'down', driver: camera.kind, state: st, door: config.recognition.door } });
+      if (up || st !== 'starting') cameraWasUp = up;
       sync?.notifyState();
     });
     await camera.start();
@@ -191,6 +198,17 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
       });
       address = await http.start();
       cleanup.push(() => http!.stop());
+    }
+    // The watchdog follows the daemon's own health, not the camera: the event loop runs (this
+    // timer fires) and the door state machine holds its pins. A camera outage leaves the door,
+    // its exit button and alarms running, reported in /health, instead of a restart loop.
+    if (notifier.watchdogIntervalMs !== null) {
+      const every = Math.max(50, Math.floor(notifier.watchdogIntervalMs / 2));
+      const ping = setInterval(() => {
+        if (door.state.started) notifier.watchdog();
+      }, every);
+      ping.unref();
+      cleanup.push(() => clearInterval(ping));
     }
     await notifier.ready(`door ${config.recognition.door}: ${gallery.personCount} people enrolled`);
 

@@ -1,8 +1,8 @@
 /**
- * sd_notify for the device daemon: READY=1 once serving, WATCHDOG=1 from the frame loop,
- * STATUS= for `systemctl status`, STOPPING=1 on shutdown. Call watchdog() only when the loop
- * really completed work: if the camera or inference hangs the pings stop, and systemd's
- * WatchdogSec restarts the service. Everything is a no-op when NOTIFY_SOCKET is unset.
+ * sd_notify for the device daemon: READY=1 once serving, WATCHDOG=1 from the daemon's health
+ * timer, STATUS= for `systemctl status`, STOPPING=1 on shutdown. The daemon pings while its
+ * event loop runs and the door is started, so a camera outage never restarts the door
+ * controller. Everything is a no-op when NOTIFY_SOCKET is unset.
  */
 import { createLogger } from '../../core/log/logger.ts';
 import type { SystemdConfig } from './config.ts';

@@ -1,0 +1,35 @@
+/**
+ * The watchdog follows the daemon's health, not the camera: with a camera that never delivers a
+ * frame, WATCHDOG=1 keeps going out, /health says what is wrong, and the exit button works.
+ */
+import { describe, expect, it } from 'vitest';
+import { startDevice } from '../../device/daemon.ts';
+import { pressExitButton } from '../../device/door/simulate.ts';
+import type { SimulatedGpio } from '../../device/gpio/simulated.ts';
+import { hasModels, skipReason } from '../helpers.ts';
+import { deviceSuite, idleCamera, testConfig, testKeyEnv } from './harness.ts';
+
+describe.skipIf(skipReason(hasModels, 'models/ missing'))('watchdog without frames', () => {
+  const suite = deviceSuite();
+
+  it('keeps the watchdog fed, reports the camera in /health, and releases for the exit button', async () => {
+    const d = suite.dir();
+    const sent: string[][] = [];
+    const config = testConfig(d, { ...idleCamera(d), systemd: { type: 'systemd-notify' }, http: { enabled: true, port: 0 } });
+    // WATCHDOG_USEC 300 ms: the daemon must ping about every 150 ms or systemd would kill it.
+    const env = { ...process.env, ...testKeyEnv, NOTIFY_SOCKET: '/run/fake-notify', WATCHDOG_USEC: '300000' };
+    const device = await startDevice(config, { engine: suite.engine(), env, notifyTransport: { send: async (f) => void sent.push([...f]) } });
+    await new Promise((r) => setTimeout(r, 3000));
+    const pings = sent.filter((f) => f.includes('WATCHDOG=1')).length;
+    // No frame was ever processed, yet the pings never stopped (3 s = 20 watchdog intervals).
+    expect(pings).toBeGreaterThanOrEqual(10);
+    const res = await fetch(`http://${device.http!.host}:${device.http!.port}/health`);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { reason: string }).reason).toMatch(/no_frame_yet|camera_/);
+    const gpio = device.gpio as SimulatedGpio;
+    pressExitButton(gpio, device.config.door);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(gpio.outputHistory(device.config.door.relay.pin).some((h) => h.level === 1)).toBe(true);
+    await device.stop();
+  }, 30_000);
+});
