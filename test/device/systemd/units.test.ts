@@ -49,6 +49,23 @@ describe('systemd unit files', () => {
     expect(s.has('ProtectKernelTunables')).toBe(false);
   });
 
+  it('device unit: after any end of the daemon, ExecStopPost drives the relay to its safe level', () => {
+    const s = section('portier-device.service', 'Service');
+    expect(s.get('ExecStopPost')?.join(' ')).toMatch(/^-\/usr\/bin\/node --import tsx device\/safe-state\.ts --config \/etc\/portier\/device\.json$/);
+  });
+
+  it('Jetson drop-in: the Argus socket reaches the private /tmp, started after nvargus-daemon', () => {
+    const file = 'portier-device.service.d/jetson.conf';
+    const unit = section(file, 'Unit');
+    const service = section(file, 'Service');
+    expect(unit.get('After')).toContain('nvargus-daemon.service');
+    expect(unit.get('Wants')).toContain('nvargus-daemon.service');
+    expect(service.get('BindPaths')).toEqual(['-/tmp/argus_socket']);
+    // The base unit keeps its private /tmp; the drop-in only binds the one socket into it.
+    expect(section('portier-device.service', 'Service').get('PrivateTmp')).toEqual(['yes']);
+    expect(service.has('PrivateTmp')).toBe(false);
+  });
+
   it('gateway unit: restartable, own user and data dir, no device access', () => {
     const s = section('portier-gateway.service', 'Service');
     const one = (k: string) => s.get(k)?.at(-1);
