@@ -185,7 +185,16 @@ async function logout(ctx: RouteContext, req: IncomingMessage, res: ServerRespon
 }
 
 async function session(ctx: RouteContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const who = await requireLogin(ctx, req, { csrf: false, admin: false });
+  // `?optional=1` (the UI at start): "not logged in" is an answer, not an error, so a fresh page
+  // load logs no failed request in the browser console.
+  const optional = new URL(req.url ?? '/', 'http://gateway.invalid').searchParams.get('optional') === '1';
+  let who;
+  try {
+    who = await requireLogin(ctx, req, { csrf: false, admin: false });
+  } catch (err) {
+    if (optional && (err as { status?: number }).status === 401) return sendJson(res, 200, { user: null });
+    throw err;
+  }
   const id = readCookie(req, SESSION_COOKIE)!;
   sendJson(res, 200, { user: who.user, role: who.role, csrfToken: csrfTokenFor(id) });
 }

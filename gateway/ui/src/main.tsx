@@ -27,7 +27,8 @@ function App() {
     (async () => {
       const s = await api<{ needed: boolean }>('GET', '/api/setup/status').catch(() => ({ needed: false }));
       setSetupNeeded(s.needed);
-      setSession(await api<Session>('GET', '/api/auth/session').catch(() => null));
+      const s2 = await api<Session | { user: null }>('GET', '/api/auth/session?optional=1').catch(() => ({ user: null }));
+      setSession(s2.user ? (s2 as Session) : null);
     })();
   }, []);
 
