@@ -71,7 +71,7 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
     log.info('gallery loaded', { templates: loaded, rejected, people: gallery.personCount, kernel: gallery.kernel });
 
     let backlogSize = () => 0;
-    const metrics = createDeviceMetrics({ config: config.metrics, outboxDepth: () => store.outbox.count(), gallerySize: () => gallery.personCount, auditBacklog: () => backlogSize() });
+    const metrics = createDeviceMetrics({ config: config.metrics, outboxDepth: () => store.outbox.count(), gallerySize: () => gallery.personCount, auditBacklog: () => backlogSize(), salvagedRows: () => salvageTotals(store) });
     let sync: SyncClient | undefined;
     const audit = (kind: string, body: Record<string, unknown>, id?: string) => {
       const seq = store.outbox.append({ kind, id, body: { device: config.deviceId, ...body } });
@@ -87,6 +87,9 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
     // disk refuses waits in memory and is retried instead of being lost.
     const backlog = new AuditBacklog((e) => void audit(e.kind, e.body, e.id));
     backlogSize = () => backlog.size;
+    if (store.salvage) {
+      backlog.record({ kind: 'store', body: { event: 'salvaged', ...store.salvage, lostRows: salvageTotals(store).lost } });
+    }
     cleanup.push(() => backlog.stop());
     door.on('event', (ev: DoorEvent) => {
       backlog.record({ kind: 'door', body: { ...ev, door: config.recognition.door } });
@@ -194,7 +197,7 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
         config: config.http,
         state,
         metrics: () => metrics.registry.metrics(),
-        health: () => ({ camera: cameraHealth(), lastTickAt, warnings: [...deviceSync.warnings(), ...(backlog.size ? ['audit_backlog'] : [])] }),
+        health: () => ({ camera: cameraHealth(), lastTickAt, warnings: [...deviceSync.warnings(), ...(backlog.size ? ['audit_backlog'] : []), ...(store.salvage ? ['store_salvaged'] : [])] }),
       });
       address = await http.start();
       cleanup.push(() => http!.stop());
@@ -228,6 +231,9 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
     throw err;
   }
 }
+
+const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+const salvageTotals = (store: DeviceStore) => (store.salvage ? { recovered: sum(store.salvage.recovered), lost: sum(store.salvage.lost) } : { recovered: 0, lost: 0 });
 
 /** Undo start-up in reverse order; one failing step must not keep the door from its safe state. */
 async function runCleanup(steps: (() => Promise<void> | void)[]): Promise<void> {

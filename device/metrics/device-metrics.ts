@@ -28,6 +28,8 @@ export interface DeviceMetricsOptions {
   gallerySize?: () => number;
   /** Read at scrape time: records waiting in memory because the disk refused them. */
   auditBacklog?: () => number;
+  /** Read at scrape time: what a salvage at start recovered and lost (0/0 when none ran). */
+  salvagedRows?: () => { recovered: number; lost: number };
   /** Node.js process metrics (CPU, memory, event-loop lag, GC); on by default. */
   processMetrics?: boolean;
 }
@@ -97,6 +99,20 @@ export function createDeviceMetrics(opts: DeviceMetricsOptions = {}) {
     registers,
     collect: readBacklog ? function (this: Gauge) { this.set(readBacklog()); } : undefined,
   });
+  const readSalvage = opts.salvagedRows;
+  const storeSalvage = new Gauge({
+    name: `${p}store_salvage_rows`,
+    help: 'Rows of a database found corrupt at start: recovered into the fresh file, or lost (damaged pages).',
+    labelNames: ['result'] as const,
+    registers,
+    collect: readSalvage
+      ? function (this: Gauge<'result'>) {
+          const r = readSalvage();
+          this.set({ result: 'recovered' }, r.recovered);
+          this.set({ result: 'lost' }, r.lost);
+        }
+      : undefined,
+  });
   const readGallerySize = opts.gallerySize;
   const gallerySize = new Gauge({
     name: `${p}gallery_size`,
@@ -147,6 +163,7 @@ export function createDeviceMetrics(opts: DeviceMetricsOptions = {}) {
     outboxDepth,
     gallerySize,
     auditBacklog,
+    storeSalvage,
     syncConnected,
     syncRejected,
     outboxNearCap,

@@ -5,9 +5,9 @@ export const storeConfigSchema = z.strictObject({
   settingsFile: z.string().default('settings.json').describe('Small documents (device settings, sync cursor), relative to dir.'),
   databaseFile: z.string().default('portier.db').describe('SQLite database (audit outbox, persons, encrypted templates), relative to dir.'),
   onCorrupt: z
-    .enum(['quarantine', 'refuse'])
-    .default('quarantine')
-    .describe('A corrupt database at open: move it aside as <name>.corrupt-<ts> and start fresh, or refuse to start.'),
+    .enum(['salvage', 'quarantine', 'refuse'])
+    .default('salvage')
+    .describe('A corrupt database at open: salvage = move it aside as <name>.corrupt-<ts> and copy every readable row (unsynced audit events, people, templates) into a fresh file, counting what was lost; quarantine = move it aside and start empty; refuse = do not start.'),
   integrityCheck: z.boolean().default(true).describe('Run PRAGMA quick_check at open (reads the whole file once).'),
   templateKey: z
     .strictObject({

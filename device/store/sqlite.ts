@@ -1,10 +1,12 @@
 /**
  * Opens the device database with durable settings (WAL, synchronous=FULL) and turns a corrupt
- * file into a logged quarantine instead of a crash loop.
+ * file into a salvage (every readable row copied into a fresh file; salvage.ts) instead of a
+ * crash loop.
  */
 import { existsSync, renameSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { createLogger } from '../../core/log/logger.ts';
+import { salvageInto, type SalvageReport } from './salvage.ts';
 
 const log = createLogger('store');
 
@@ -93,9 +95,11 @@ function isCorruption(err: unknown): boolean {
 }
 
 export interface OpenOptions {
-  onCorrupt: 'quarantine' | 'refuse';
+  onCorrupt: 'salvage' | 'quarantine' | 'refuse';
   integrityCheck: boolean;
   now?: () => number;
+  /** Called with what a salvage recovered and lost (raise it in /health, /metrics, the audit). */
+  onSalvage?: (report: SalvageReport & { movedTo: string }) => void;
 }
 
 export function openDatabase(file: string, opts: OpenOptions): Database.Database {
@@ -109,7 +113,14 @@ export function openDatabase(file: string, opts: OpenOptions): Database.Database
     }
     const aside = `${file}.corrupt-${opts.now?.() ?? Date.now()}`;
     for (const suffix of ['', '-wal', '-shm']) if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix);
-    log.error('database is corrupt; moved it aside and started a fresh one', { file, movedTo: aside, error: (err as Error).message });
-    return openChecked(file, opts.integrityCheck);
+    const db = openChecked(file, opts.integrityCheck);
+    if (opts.onCorrupt === 'quarantine') {
+      log.error('database is corrupt; moved it aside and started a fresh one', { file, movedTo: aside, error: (err as Error).message });
+      return db;
+    }
+    const report = salvageInto(aside, db);
+    log.error('database is corrupt; moved it aside and salvaged every readable row into a fresh one', { file, movedTo: aside, error: (err as Error).message, ...report });
+    opts.onSalvage?.({ ...report, movedTo: aside });
+    return db;
   }
 }

@@ -12,6 +12,7 @@ import { FaceImageStore } from './face-images.ts';
 import { Outbox } from './outbox.ts';
 import { PersonStore } from './persons.ts';
 import { type DeviceSettings, openSettings } from './settings.ts';
+import type { SalvageReport } from './salvage.ts';
 import { openDatabase } from './sqlite.ts';
 import { type TemplateSink, TemplateStore } from './templates.ts';
 
@@ -24,6 +25,8 @@ export interface DeviceStore {
   /** Enrolment photos; written only when config.storeFaceImages is on. */
   readonly faceImages: FaceImageStore;
   readonly settings: Low<DeviceSettings>;
+  /** Set when the database was found corrupt at open and salvaged: what was recovered and lost. */
+  readonly salvage?: SalvageReport & { movedTo: string };
   /** Delete a person and their templates in one transaction. */
   removePerson(id: string): boolean;
   /** Decrypt all templates into the gallery. */
@@ -42,7 +45,8 @@ export async function openStore(config: Partial<StoreConfig> = {}, deps: StoreDe
   // Key first: a missing or exposed key must stop start-up before anything is opened.
   const key = cfg.templateKey.type === 'file' ? loadKeyFile(at(cfg.templateKey.file)) : loadKeyEnv(cfg.templateKey.env, deps.env ?? process.env);
   const settings = await openSettings<DeviceSettings>(at(cfg.settingsFile));
-  const db = openDatabase(at(cfg.databaseFile), { onCorrupt: cfg.onCorrupt, integrityCheck: cfg.integrityCheck });
+  let salvage: (SalvageReport & { movedTo: string }) | undefined;
+  const db = openDatabase(at(cfg.databaseFile), { onCorrupt: cfg.onCorrupt, integrityCheck: cfg.integrityCheck, onSalvage: (r) => (salvage = r) });
   const persons = new PersonStore(db);
   const templates = new TemplateStore(db, key);
   const faceImages = new FaceImageStore(db, key);
@@ -59,6 +63,7 @@ export async function openStore(config: Partial<StoreConfig> = {}, deps: StoreDe
     templates,
     faceImages,
     settings,
+    salvage,
     removePerson: (id) => removeTx(id),
     loadGallery: (g) => templates.loadInto(g),
     close: () => db.close(),

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addLogSink, type LogRecord } from '../../../core/log/logger.ts';
 import { Outbox, StoreFullError } from '../../../device/store/outbox.ts';
+import type { SalvageReport } from '../../../device/store/salvage.ts';
 import { openDatabase, StoreCorruptError } from '../../../device/store/sqlite.ts';
 
 let dir: string;
@@ -144,20 +145,45 @@ describe('corrupt database at open', () => {
     expect(logs.some((r) => r.level === 'error' && /corrupt/.test(r.msg) && r.fields?.movedTo)).toBe(true);
   });
 
-  it('detects damaged pages inside a valid file (quick_check) and quarantines it', () => {
+  it('salvages a file with damaged pages: undamaged rows kept in order, the lost ones counted', () => {
     let { db, outbox } = openOutbox();
     db.transaction(() => {
-      for (let i = 0; i < 500; i++) outbox.append({ kind: 'e', body: { i, pad: 'z'.repeat(300) } });
+      for (let i = 0; i < 500; i++) outbox.append({ kind: 'e', id: `ev-${i}`, body: { i, pad: 'z'.repeat(300) } });
     })();
     db.pragma('wal_checkpoint(TRUNCATE)');
     db.close();
     const bytes = readFileSync(file);
-    bytes.fill(0x77, 4096 * 3, 4096 * 6); // scribble over pages 4-6, header intact
+    bytes.fill(0x77, 4096 * 8, 4096 * 11); // scribble over three leaf pages in the middle, header intact
     writeFileSync(file, bytes);
-    ({ db, outbox } = openOutbox());
+    const reports: SalvageReport[] = [];
+    db = openDatabase(file, { onCorrupt: 'salvage', integrityCheck: true, onSalvage: (r) => reports.push(r) });
+    outbox = new Outbox(db);
+    const kept = outbox.peek(1000);
+    db.close();
+    expect(reports).toHaveLength(1);
+    const lost = reports[0].lost.outbox;
+    expect(lost).toBeGreaterThan(0);
+    // Every row is either recovered or counted as lost; the recovered ones are intact and in order.
+    expect(kept.length + lost).toBe(500);
+    expect(kept.length).toBeGreaterThan(400);
+    for (const e of kept) expect(e.id).toBe(`ev-${(e.body as { i: number }).i}`);
+    expect(kept.map((e) => e.seq)).toEqual([...kept.map((e) => e.seq)].sort((a, b) => a - b));
+    expect(kept.at(-1)!.id).toBe('ev-499');
+    expect(readdirSync(dir).some((f) => f.startsWith('portier.db.corrupt-'))).toBe(true);
+  });
+
+  it('quarantine (starting empty) is still available when asked for', () => {
+    let { db, outbox } = openOutbox();
+    for (let i = 0; i < 10; i++) outbox.append({ kind: 'e', body: { i } });
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    const bytes = readFileSync(file);
+    bytes.fill(0x77, 4096, 4096 * 2);
+    writeFileSync(file, bytes);
+    db = openDatabase(file, { onCorrupt: 'quarantine', integrityCheck: true });
+    ({ outbox } = { outbox: new Outbox(db) });
     expect(outbox.count()).toBe(0);
     db.close();
-    expect(readdirSync(dir).some((f) => f.startsWith('portier.db.corrupt-'))).toBe(true);
   });
 
   it('refuses with StoreCorruptError when configured, leaving the file in place', () => {
