@@ -56,6 +56,7 @@ async function main(): Promise<void> {
   device.on('decision', (d: DecisionEvent) => console.log(`${new Date(d.ts).toISOString()} ${d.granted ? 'GRANTED' : 'REFUSED'} ${d.personId ?? 'unknown face'}${d.granted ? '' : ` (${d.reason})`} at ${d.door}`));
 
   console.log('\nPortier is running (gateway + embedded broker + one simulated device):');
+  console.log(`  admin UI   ${gw.http.url}/`);
   console.log(`  API        ${gw.http.url}/api   (health: ${gw.http.url}/api/health, metrics: ${gw.http.url}/metrics)`);
   console.log(`  broker     ${gw.brokerUrl} (devices log in with their own credentials; anonymous refused)`);
   console.log(`  device     ${DEVICE_ID} at door "${DOOR}", status ${device.http ? `http://${device.http.host}:${device.http.port}/state` : 'off'}`);
