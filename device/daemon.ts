@@ -13,7 +13,6 @@ import { Door, type DoorEvent } from './door/door.ts';
 import { idleInputs } from './door/simulate.ts';
 import { Gallery } from './gallery/gallery.ts';
 import { createGpio } from './gpio/create.ts';
-import { SimulatedGpio } from './gpio/simulated.ts';
 import type { Gpio } from './gpio/types.ts';
 import { createStatusServer, type DeviceStateSnapshot, type StatusServer } from './http/server.ts';
 import { createDeviceMetrics, type DeviceMetrics } from './metrics/device-metrics.ts';
@@ -80,7 +79,10 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
     };
 
     // A simulated board starts with the door closed and the exit button released.
-    const gpio = o.gpio ?? (config.gpio.type === 'simulated' ? new SimulatedGpio(undefined, idleInputs(config.door)) : createGpio(config.gpio));
+    // An unset gpio.type on a Raspberry Pi or Jetson stops the start here (gpio/board.ts).
+    const gpio = o.gpio ?? createGpio(config.gpio, { simulatedInputs: idleInputs(config.door) });
+    metrics.gpioDriver.set({ type: gpio.kind }, 1);
+    if (!o.gpio) cleanup.push(() => gpio.close());
     // The exit button (and any unlock without its own hook) is recorded before the relay moves.
     const door = new Door(config.door, { gpio, beforeRelease: async (reason) => void audit('door', { type: 'release', reason, door: config.recognition.door }) });
     // Door events (the exit button among them) happened whatever the disk says: a record the
@@ -174,11 +176,12 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
       outboxDepth: store.outbox.count(),
       cameraDriver: { kind: camera.kind, status: camera.status, ...camera.stats },
       sync: deviceSync.status(),
+      gpio: gpio.kind,
     });
     const statusFields = () => ({
       door: { id: config.recognition.door, state: door.state.locked ? 'locked' : 'unlocked', open: door.state.open ?? null, alarms: [door.state.heldOpenAlarm && 'held_open', door.state.forcedOpenAlarm && 'forced_open'].filter((a): a is string => !!a) },
       camera: { status: cameraHealth(), driver: camera.kind },
-      gpio: config.gpio.type,
+      gpio: gpio.kind,
       gallerySize: gallery.personCount,
       outboxDepth: store.outbox.count(),
       versions: { software: softwareVersion(), models: { ...engine.precision } },

@@ -11,6 +11,7 @@ import { loadConfigFile } from '../core/config/load.ts';
 import { createLogger } from '../core/log/logger.ts';
 import { deviceConfigSchema, type DeviceConfig } from './config.ts';
 import { relayLevels } from './door/levels.ts';
+import { resolveGpioType } from './gpio/board.ts';
 import { createGpio } from './gpio/create.ts';
 import type { Gpio, Level } from './gpio/types.ts';
 
@@ -29,7 +30,7 @@ if (process.argv[1]?.endsWith('safe-state.ts')) {
   const { values } = parseArgs({ options: { config: { type: 'string' } } });
   try {
     const config = loadConfigFile(deviceConfigSchema, values.config ?? process.env.PORTIER_CONFIG);
-    if (config.gpio.type === 'simulated') {
+    if (resolveGpioType(config.gpio) === 'simulated') {
       log.info('simulated GPIO: nothing to drive');
     } else {
       const level = await driveSafeState(config, createGpio(config.gpio));

@@ -3,13 +3,16 @@
  * Outputs are created with direction 'high'/'low', which sets the level atomically with the
  * direction: opening a relay pin with 'out' and then writing would pulse it for a moment.
  * Inputs use onoff's own debounceTimeout (it reads the settled level after the line is quiet),
- * and this driver drops repeats of the last reported level.
+ * and this driver drops repeats of the last reported level. The sysfs number of a pin is found
+ * from its gpiochip's label (sysfs-base.ts) unless gpio.sysfsBase gives it. Legacy: sysfs cannot
+ * set pull-ups; prefer gpio.type "gpiod".
  */
 import { createRequire } from 'node:module';
 import { createLogger } from '../../core/log/logger.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { GpioConfig } from './config.ts';
 import { Listeners } from './listeners.ts';
+import { findSysfsBase } from './sysfs-base.ts';
 import type { Gpio, InputPin, Level, OutputPin } from './types.ts';
 
 const log = createLogger('gpio:onoff');
@@ -36,21 +39,28 @@ export class OnoffGpio implements Gpio {
   readonly kind = 'onoff';
   private readonly Cls: OnoffClass;
   private readonly open = new Set<{ close(): void }>();
+  /** Added to a pin number to get its sysfs GPIO number. */
+  readonly base: number;
 
-  constructor(private readonly cfg: GpioConfig, deps: { onoff?: OnoffClass; clock?: Clock } = {}) {
+  constructor(cfg: GpioConfig, deps: { onoff?: OnoffClass; clock?: Clock; sysfsRoot?: string } = {}) {
     this.Cls = deps.onoff ?? loadOnoff();
     this.clock = deps.clock ?? systemClock;
     if (!this.Cls.accessible) {
       throw new Error(
         'GPIO is not accessible: /sys/class/gpio is missing or not writable. Run on a Raspberry Pi or Jetson with sysfs GPIO ' +
-          "enabled, as a user in the 'gpio' group, or set gpio.type to 'simulated'.",
+          "enabled, as a user in the 'gpio' group, or set gpio.type to 'gpiod' or 'simulated'.",
       );
     }
+    if (cfg.sysfsBase === 'auto') {
+      const chip = findSysfsBase(cfg.sysfsChipLabel, deps.sysfsRoot);
+      this.base = chip.base;
+      log.info('sysfs GPIO base from chip label', chip);
+    } else this.base = cfg.sysfsBase;
   }
   private readonly clock: Clock;
 
   private sysfs(pin: number): number {
-    return this.cfg.sysfsBase + pin;
+    return this.base + pin;
   }
 
   output(pin: number, initial: Level): OutputPin {

@@ -121,6 +121,13 @@ export function createDeviceMetrics(opts: DeviceMetricsOptions = {}) {
     collect: readGallerySize ? function (this: Gauge) { this.set(readGallerySize()); } : undefined,
   });
 
+  const gpioDriver = new Gauge({
+    name: `${p}gpio_driver`,
+    help: 'The GPIO driver running the door: 1 for its type (gpiod, onoff, simulated).',
+    labelNames: ['type'] as const,
+    registers,
+  });
+
   // Sync with the gateway; set by device/sync.
   const syncConnected = new Gauge({ name: `${p}sync_connected`, help: '1 while connected to the MQTT broker, 0 otherwise.', registers });
   const syncRejected = new Counter({
@@ -164,6 +171,7 @@ export function createDeviceMetrics(opts: DeviceMetricsOptions = {}) {
     gallerySize,
     auditBacklog,
     storeSalvage,
+    gpioDriver,
     syncConnected,
     syncRejected,
     outboxNearCap,

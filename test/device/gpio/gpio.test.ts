@@ -1,4 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { gpioConfigSchema } from '../../../device/gpio/config.ts';
 import { createGpio } from '../../../device/gpio/create.ts';
 import { OnoffGpio, type OnoffClass, type OnoffPin } from '../../../device/gpio/onoff.ts';
@@ -72,6 +75,21 @@ function fakeOnoff(accessible = true) {
   return { Cls: Cls as unknown as OnoffClass, pins };
 }
 
+const sysfsDirs: string[] = [];
+afterAll(() => sysfsDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** A /sys/class/gpio with the given gpiochips (base, label). */
+function fakeSysfs(chips: [number, string][]): string {
+  const root = mkdtempSync(join(tmpdir(), 'portier-sysfs-'));
+  sysfsDirs.push(root);
+  for (const [base, label] of chips) {
+    mkdirSync(join(root, `gpiochip${base}`));
+    writeFileSync(join(root, `gpiochip${base}`, 'label'), `${label}\n`);
+    writeFileSync(join(root, `gpiochip${base}`, 'base'), `${base}\n`);
+  }
+  return root;
+}
+
 describe('OnoffGpio', () => {
   it('fails clearly where sysfs GPIO is not accessible', () => {
     const { Cls } = fakeOnoff(false);
@@ -80,13 +98,26 @@ describe('OnoffGpio', () => {
     expect(() => createGpio(gpioConfigSchema.parse({ type: 'onoff' }))).toThrow(/not accessible/);
   });
 
+  it('finds the sysfs base from the gpiochip label (Pi 5: pinctrl-rp1 at 571, Pi 4: pinctrl-bcm2711 at 512), not a fixed number', () => {
+    const { Cls } = fakeOnoff();
+    const onoff = (chips: [number, string][], cfg: object = {}) =>
+      new OnoffGpio(gpioConfigSchema.parse({ type: 'onoff', ...cfg }), { onoff: Cls, sysfsRoot: fakeSysfs(chips) });
+    const pi5: [number, string][] = [[512, 'gpio-brcmstb@107d508500'], [544, 'gpio-brcmstb@107d517c00'], [571, 'pinctrl-rp1']];
+    expect(onoff(pi5).base).toBe(571);
+    expect(onoff([[512, 'pinctrl-bcm2711'], [570, 'raspberrypi-exp-gpio']]).base).toBe(512);
+    expect(onoff([[0, 'pinctrl-bcm2835']]).base).toBe(0);
+    expect(onoff(pi5, { sysfsChipLabel: 'gpio-brcmstb@107d517c00' }).base).toBe(544);
+    expect(onoff(pi5, { sysfsBase: 0 }).base).toBe(0);
+    expect(() => onoff([[348, 'tegra234-gpio']])).toThrow(/no gpiochip labelled pinctrl-rp1 .*found: tegra234-gpio \(base 348\).*sysfsChipLabel/);
+  });
+
   it('opens outputs glitch-free at their initial level, offsets sysfs numbers, passes debounce, unexports on close', async () => {
     const { Cls, pins } = fakeOnoff();
-    const gpio = new OnoffGpio(gpioConfigSchema.parse({ type: 'onoff', sysfsBase: 512 }), { onoff: Cls });
+    const gpio = new OnoffGpio(gpioConfigSchema.parse({ type: 'onoff' }), { onoff: Cls, sysfsRoot: fakeSysfs([[571, 'pinctrl-rp1']]) });
     const relay = gpio.output(17, 1);
     const contact = gpio.input(27, { debounceMs: 40 });
-    expect(pins[0]).toMatchObject({ gpio: 529, args: ['high', undefined, undefined] });
-    expect(pins[1]).toMatchObject({ gpio: 539, args: ['in', 'both', { debounceTimeout: 40 }] });
+    expect(pins[0]).toMatchObject({ gpio: 588, args: ['high', undefined, undefined] });
+    expect(pins[1]).toMatchObject({ gpio: 598, args: ['in', 'both', { debounceTimeout: 40 }] });
     relay.write(0);
     expect(pins[0].writes).toEqual([0]);
     const seen: Level[] = [];
