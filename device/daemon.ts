@@ -62,7 +62,8 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
   const store = await openStore(config.store, { env: o.env });
   const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
   try {
-    const engine = o.engine ?? (await VisionEngine.create(config.vision));
+    // TensorRT engines are cached in the store folder, beside the data that survives updates.
+    const engine = o.engine ?? (await VisionEngine.create(config.vision, { storeDir: config.store.dir }));
     if (!o.engine) cleanup.push(() => engine.close());
     const gallery = new Gallery(config.gallery);
     cleanup.push(() => gallery.close());
@@ -82,6 +83,7 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
     // An unset gpio.type on a Raspberry Pi or Jetson stops the start here (gpio/board.ts).
     const gpio = o.gpio ?? createGpio(config.gpio, { simulatedInputs: idleInputs(config.door) });
     metrics.gpioDriver.set({ type: gpio.kind }, 1);
+    for (const [model, m] of Object.entries(engine.models())) metrics.modelInfo.set({ model, ...m }, 1);
     if (!o.gpio) cleanup.push(() => gpio.close());
     // The exit button (and any unlock without its own hook) is recorded before the relay moves.
     const door = new Door(config.door, { gpio, beforeRelease: async (reason) => void audit('door', { type: 'release', reason, door: config.recognition.door }) });
@@ -177,6 +179,7 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
       cameraDriver: { kind: camera.kind, status: camera.status, ...camera.stats },
       sync: deviceSync.status(),
       gpio: gpio.kind,
+      models: engine.models(),
     });
     const statusFields = () => ({
       door: { id: config.recognition.door, state: door.state.locked ? 'locked' : 'unlocked', open: door.state.open ?? null, alarms: [door.state.heldOpenAlarm && 'held_open', door.state.forcedOpenAlarm && 'forced_open'].filter((a): a is string => !!a) },

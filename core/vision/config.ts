@@ -3,13 +3,40 @@ import { z } from 'zod';
 /** Which model file a stage loads; `int8` falls back to `fp32` with a logged reason. */
 export const precisionSchema = z.enum(['fp32', 'int8']);
 
+/**
+ * Only providers an onnxruntime-node binding can be built with for our boards. xnnpack is not in
+ * the Node binding at all; webgpu is in the linux-x64 npm build only, experimental, and needs a
+ * Vulkan adapter none of our boards' npm builds can use.
+ */
+export const executionProviderSchema = z.enum(['cpu', 'cuda', 'tensorrt']);
+
 export const visionConfigSchema = z.strictObject({
   decodeMaxSide: z.number().int().min(0).default(1920).describe('Photos larger than this (longer side, px) are downscaled at decode; 0 = never.'),
   modelDir: z.string().default('models').describe('Folder holding the ONNX models (fetched by npm install).'),
   executionProviders: z
-    .array(z.enum(['cpu', 'cuda', 'tensorrt', 'xnnpack', 'webgpu']))
+    .array(executionProviderSchema)
     .default(['cpu'])
-    .describe('onnxruntime execution providers in order of preference; unavailable ones fall back to cpu with a warning.'),
+    .describe(
+      'onnxruntime execution providers in order of preference; one that cannot load falls back to the next, cpu last, with a warning. ' +
+        '`cpu`: every npm build (the int8 models are the fast path). ' +
+        '`tensorrt`: NVIDIA TensorRT (int8 QDQ models on its int8 path, engines cached under vision.tensorrt.engineCacheDir); list `cuda` after it for the nodes TensorRT cannot take. ' +
+        '`cuda`: NVIDIA CUDA kernels. ' +
+        'The npm onnxruntime-node binary has neither on linux-arm64, and on linux-x64 only with the NuGet download this project skips (.npmrc): on a Jetson build them with scripts/build-onnxruntime-jetson.sh.',
+    ),
+  tensorrt: z
+    .strictObject({
+      engineCacheDir: z
+        .string()
+        .default('tensorrt-cache')
+        .describe('Folder for built TensorRT engines (trt_engine_cache_path), so a restart loads them instead of rebuilding for minutes; relative to the store folder (store.dir on the device).'),
+      int8: z.boolean().default(true).describe('Feed the int8 (QDQ) models to TensorRT\'s int8 path (trt_int8_enable); off runs them as TensorRT sees fit, usually fp32.'),
+      fp16: z
+        .boolean()
+        .default(false)
+        .describe('Let TensorRT run the layers left in floating point at fp16 (trt_fp16_enable). Off by default: the match and liveness thresholds were measured in fp32.'),
+    })
+    .prefault({})
+    .describe('TensorRT execution provider settings (used only when executionProviders lists tensorrt).'),
   intraOpThreads: z.number().int().min(0).default(0).describe('Threads per model run; 0 = number of CPU cores.'),
   parallelLiveness: z
     .boolean()

@@ -3,7 +3,7 @@
  * verdict, liveness and embedding out. Owns one onnxruntime session per model.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { verifyModel } from '../models/fetch.ts';
 import { Int8ModelError, loadInt8Model } from '../models/artifact.ts';
@@ -16,7 +16,7 @@ import { decodeImage, type RgbImage } from './image.ts';
 import { predictLandmarks } from './landmarks.ts';
 import { predictLiveness } from './liveness.ts';
 import { eyeOpenness, faceSize, qualityReasons, sharpnessAndBrightness, type QualityReason } from './quality.ts';
-import { createModelSession, type ModelSession } from './session.ts';
+import { createModelSession, type ExecutionProvider, type ModelSession } from './session.ts';
 import { createWorkerModelSession } from './worker-session.ts';
 
 export type ModelKind = 'detect' | 'landmark' | 'feature' | 'liveness';
@@ -29,6 +29,14 @@ export interface EngineHooks {
   /** Called with every tensor fed to a model (quantizer calibration, debugging). */
   onModelInput?: (model: ModelKind, data: Float32Array, dims: readonly number[]) => void;
   log?: Logger;
+  /** Folder a relative vision.tensorrt.engineCacheDir resolves against (the device's store.dir); modelDir when absent. */
+  storeDir?: string;
+}
+
+/** What /state, /metrics and the bench report per model: the file's precision and where it runs. */
+export interface ModelRuntime {
+  precision: 'fp32' | 'int8';
+  provider: ExecutionProvider;
 }
 
 export interface FaceResult {
@@ -96,20 +104,24 @@ export class VisionEngine {
 
   static async create(config: VisionConfig, hooks: EngineHooks = {}): Promise<VisionEngine> {
     const log = hooks.log ?? createLogger('vision');
-    const opts = { executionProviders: config.executionProviders, intraOpThreads: config.intraOpThreads, log };
+    const { engineCacheDir, ...trt } = config.tensorrt;
+    const tensorrt = { ...trt, engineCacheDir: isAbsolute(engineCacheDir) ? engineCacheDir : join(hooks.storeDir ?? config.modelDir, engineCacheDir) };
+    const base = { executionProviders: config.executionProviders, intraOpThreads: config.intraOpThreads, tensorrt, log };
     const precision = {} as Record<ModelKind, 'fp32' | 'int8'>;
     const load = async (kind: ModelKind | 'eye'): Promise<ModelSession> => {
       const name = FILES[kind];
       // Liveness depends only on the face box, so it can run beside landmarks + embedding.
-      const open = (model: string | Uint8Array, label: string) =>
-        kind === 'liveness' && config.parallelLiveness ? createWorkerModelSession(model, label, { ...opts, threads: 1 }) : createModelSession(model, label, opts);
+      const open = (model: string | Uint8Array, label: string, p: 'fp32' | 'int8') => {
+        const opts = { ...base, precision: p };
+        return kind === 'liveness' && config.parallelLiveness ? createWorkerModelSession(model, label, { ...opts, threads: 1 }) : createModelSession(model, label, opts);
+      };
       const fp32 = join(config.modelDir, `${name}.onnx`);
       if (kind !== 'eye' && config.precision[kind] === 'int8') {
         try {
           // Checked against its sidecar like the fp32 file is against the pinned hash.
           const { bytes } = loadInt8Model(config.modelDir, name);
           precision[kind] = 'int8';
-          return open(bytes, `${name} (int8)`);
+          return open(bytes, `${name} (int8)`, 'int8');
         } catch (err) {
           if (!(err instanceof Int8ModelError)) throw err;
           log.warn(`${name}: using fp32 because the int8 model is unusable: ${err.message}`);
@@ -119,7 +131,7 @@ export class VisionEngine {
       if (!existsSync(fp32)) throw new Error(`model ${fp32} is missing: run npm run fetch-models`);
       const bytes = readFileSync(fp32);
       verifyModel(name, bytes, fp32);
-      return open(bytes, name);
+      return open(bytes, name, 'fp32');
     };
     const kinds = ['detect', 'landmark', 'feature', 'liveness', 'eye'] as const;
     const loaded = await Promise.all(kinds.map(load));
@@ -209,9 +221,17 @@ export class VisionEngine {
     return predictLiveness(this.sessions.liveness, img, box, opts, new Float32Array(3 * 128 * 128));
   }
 
-  /** Execution provider each model actually runs on. */
-  providers(): Record<string, string> {
-    return Object.fromEntries(Object.entries(this.sessions).map(([k, s]) => [k, s.provider]));
+  /** Execution provider each model's session was created with (after any fallback), eye model included. */
+  providers(): Record<ModelKind | 'eye', ExecutionProvider> {
+    return Object.fromEntries(Object.entries(this.sessions).map(([k, s]) => [k, s.provider])) as Record<ModelKind | 'eye', ExecutionProvider>;
+  }
+
+  /** Precision and provider per model, for /state, /metrics and the bench JSON (the eye model is always fp32). */
+  models(): Record<ModelKind | 'eye', ModelRuntime> {
+    const providers = this.providers();
+    const out = {} as Record<ModelKind | 'eye', ModelRuntime>;
+    for (const k of Object.keys(providers) as (ModelKind | 'eye')[]) out[k] = { precision: k === 'eye' ? 'fp32' : this.precision[k], provider: providers[k] };
+    return out;
   }
 
   async close(): Promise<void> {

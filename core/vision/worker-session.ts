@@ -6,17 +6,17 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { createLogger } from '../log/logger.ts';
-import { sessionOptions, type ExecutionProvider, type ModelOutput, type ModelSession, type SessionOptions } from './session.ts';
+import { sessionCandidates, type ExecutionProvider, type ModelOutput, type ModelSession, type SessionOptions } from './session.ts';
 
 // Plain CommonJS so the worker needs no TypeScript loader (tsx, vitest and node all run it).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const ort = require(workerData.ortPath);
 (async () => {
-  let session, provider, lastErr;
+  let session, provider, firstErr, lastErr;
   for (const c of workerData.candidates) {
     try { session = await ort.InferenceSession.create(workerData.model, c.options); provider = c.provider; break; }
-    catch (e) { lastErr = e; }
+    catch (e) { if (!firstErr) firstErr = e; lastErr = e; }
   }
   if (!session) throw lastErr;
   const input = session.inputNames[0];
@@ -29,7 +29,7 @@ const ort = require(workerData.ortPath);
       parentPort.postMessage({ id: m.id, res }, transfer);
     } catch (e) { parentPort.postMessage({ id: m.id, error: String((e && e.message) || e) }); }
   });
-  parentPort.postMessage({ ready: true, provider, input, fallback: lastErr ? String(lastErr.message || lastErr) : undefined });
+  parentPort.postMessage({ ready: true, provider, input, fallback: firstErr ? String(firstErr.message || firstErr) : undefined });
 })().catch((e) => parentPort.postMessage({ fatal: String((e && e.message) || e) }));
 `;
 
@@ -40,9 +40,8 @@ interface Pending {
 
 export async function createWorkerModelSession(model: Uint8Array | string, label: string, opts: SessionOptions & { threads: number }): Promise<ModelSession> {
   const log = opts.log ?? createLogger('vision');
-  const wanted: ExecutionProvider[] = opts.executionProviders.length ? opts.executionProviders : ['cpu'];
-  const order = wanted.includes('cpu') ? wanted : [...wanted, 'cpu' as const];
-  const candidates = order.map((provider) => ({ provider, options: sessionOptions(provider, opts.threads) }));
+  const candidates = sessionCandidates(opts, opts.threads);
+  const wanted = candidates[0].provider;
   const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath, model, candidates } });
   worker.unref();
@@ -63,7 +62,7 @@ export async function createWorkerModelSession(model: Uint8Array | string, label
       } else if (m.fatal) reject(new Error(`${label}: cannot create an inference session: ${m.fatal}`));
     });
   });
-  if (ready.provider !== wanted[0]) log.warn(`${label}: execution provider ${wanted[0]} unavailable, running on ${ready.provider}`, { reason: ready.fallback?.split('\n')[0] });
+  if (ready.provider !== wanted) log.warn(`${label}: execution provider ${wanted} unavailable, running on ${ready.provider}`, { reason: ready.fallback?.split('\n')[0] });
   worker.on('message', (m: { id?: number; res?: Record<string, ModelOutput>; error?: string }) => {
     if (m.id === undefined) return;
     const p = pending.get(m.id);

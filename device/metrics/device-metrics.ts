@@ -128,6 +128,13 @@ export function createDeviceMetrics(opts: DeviceMetricsOptions = {}) {
     registers,
   });
 
+  const modelInfo = new Gauge({
+    name: `${p}model_info`,
+    help: 'One series per vision model: its precision (fp32, int8) and the execution provider it runs on after any fallback (cpu, cuda, tensorrt).',
+    labelNames: ['model', 'precision', 'provider'] as const,
+    registers,
+  });
+
   // Sync with the gateway; set by device/sync.
   const syncConnected = new Gauge({ name: `${p}sync_connected`, help: '1 while connected to the MQTT broker, 0 otherwise.', registers });
   const syncRejected = new Counter({
@@ -172,6 +179,7 @@ export function createDeviceMetrics(opts: DeviceMetricsOptions = {}) {
     auditBacklog,
     storeSalvage,
     gpioDriver,
+    modelInfo,
     syncConnected,
     syncRejected,
     outboxNearCap,

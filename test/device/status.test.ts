@@ -25,8 +25,15 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('device status endpoin
       // prom-client's process metrics, under the device prefix.
       expect(metrics).toMatch(/^portier_process_resident_memory_bytes [1-9]/m);
       expect(metrics).toContain('# TYPE portier_nodejs_eventloop_lag_seconds gauge');
+      // Where each model runs (cpu here: the npm build has no GPU provider) and at which precision.
+      const models = suite.engine().models();
+      for (const [model, m] of Object.entries(models)) {
+        expect(metrics).toContain(`portier_model_info{model="${model}",precision="${m.precision}",provider="${m.provider}"} 1`);
+      }
       const state = await (await fetch(`${base}/state`)).json();
       expect(state).toMatchObject({ door: { state: 'locked' }, gallerySize: 0 });
+      expect(state.models).toEqual(models);
+      expect(state.models.feature).toEqual({ precision: suite.engine().precision.feature, provider: 'cpu' });
       expect(typeof state.outboxDepth).toBe('number');
       const health = await fetch(`${base}/health`);
       // The idle scenario delivers no frames, so the loop has never ticked: health says why.
