@@ -58,11 +58,12 @@ export class LibcameraCamera extends ProcessCamera {
 
   /**
    * Full-resolution JPEG for enrolment. libcamera gives a camera to one process at a time, so
-   * the video process is stopped for the capture and started again afterwards.
+   * the video process is paused for the capture (the frame loop waits, it does not end) and
+   * started again afterwards.
    */
   async captureStill(): Promise<Buffer> {
     const wasRunning = this.status !== 'idle' && this.status !== 'stopped';
-    if (wasRunning) await this.stop();
+    if (wasRunning) await this.pause();
     const out = join(tmpdir(), `portier-still-${randomUUID()}.jpg`);
     // node-libcamera turns every key into a flag (even false ones), so only set keys we mean.
     const options: Record<string, unknown> = { output: out, timeout: 1000, nopreview: true, camera: this.cfg.libcamera.camera };

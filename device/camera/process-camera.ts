@@ -75,6 +75,21 @@ export class ProcessCamera extends BaseCamera {
   }
 
   async stop(): Promise<void> {
+    await this.halt();
+    this.mailbox.close('stopped');
+    this.setStatus('stopped');
+  }
+
+  /**
+   * Stop the video process but keep the mailbox open, so the frame loop waits instead of ending
+   * (a still capture needs the camera for itself); start() brings the video back.
+   */
+  protected async pause(): Promise<void> {
+    await this.halt();
+    this.setStatus('restarting');
+  }
+
+  private async halt(): Promise<void> {
     if (!this.running) return;
     this.stopping = true;
     this.running = false;
@@ -89,8 +104,6 @@ export class ProcessCamera extends BaseCamera {
     }
     this.child = undefined;
     this.mailbox.clear();
-    this.mailbox.close('stopped');
-    this.setStatus('stopped');
   }
 
   private launch(): void {

@@ -142,4 +142,32 @@ describe('LibcameraCamera.captureStill', () => {
     expect(sp.children).toHaveLength(2); // video restarted
     await cam.nextFrame();
   });
+
+  it('does not end the frame loop: a consumer reading frames() keeps going after the still', async () => {
+    const sp = countingSpawn();
+    const cfg = cameraConfigSchema.parse({ type: 'libcamera', libcamera: { binary: process.execPath, extraArgs: [] } });
+    const cam = new LibcameraCamera(cfg, {
+      spawn: (_c, _a, o) => sp.fn(process.execPath, [streaming], o),
+      still: async (opts) => void writeFileSync(String(opts.output), Buffer.from('still-jpeg')),
+    });
+    cams.push(cam);
+    await cam.start();
+    let ended = false;
+    const seen: number[] = [];
+    const consumer = (async () => {
+      for await (const f of cam.frames()) {
+        seen.push(f.seq);
+        if (seen.length > 1000) break;
+      }
+      ended = true;
+    })();
+    while (seen.length < 2) await new Promise((r) => setTimeout(r, 10));
+    await cam.captureStill();
+    const after = seen.length;
+    while (seen.length < after + 2) await new Promise((r) => setTimeout(r, 10));
+    expect(ended).toBe(false);
+    await cam.stop();
+    await consumer;
+    expect(ended).toBe(true);
+  });
 });
