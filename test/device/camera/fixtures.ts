@@ -9,7 +9,7 @@ export const webcamMp4 = resolve(sharedDir, 'video/real_webcam_apfol.mp4');
 
 export function sharedFile(path: string): string | undefined {
   if (existsSync(path)) return path;
-  console.log(`skipping: shared data ${path} not found (set PORTIER_SHARED)`);
+  console.warn(`SKIPPED: shared data ${path} not found (set PORTIER_SHARED)`);
   return undefined;
 }
 

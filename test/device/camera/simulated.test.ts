@@ -102,7 +102,7 @@ describe('SimulatedCamera', () => {
   });
 
   const ffmpeg = findExecutable('ffmpeg');
-  if (!ffmpeg) console.log('skipping video tests: ffmpeg not found (apt-get install -y ffmpeg)');
+  if (!ffmpeg) console.warn('SKIPPED: video tests: ffmpeg not found (apt-get install -y ffmpeg)');
   it.skipIf(!ffmpeg || !sharedFile(webcamMp4))('decodes a video file through ffmpeg', async () => {
     const cam = make({ source: webcamMp4, loop: false }, 30);
     await cam.start();

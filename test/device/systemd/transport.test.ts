@@ -47,7 +47,7 @@ describe('systemd-notify command transport (fake command)', () => {
 // End to end with the real systemd-notify against a python3 stand-in for systemd's socket.
 const haveTools =
   spawnSync('systemd-notify', ['--version']).status === 0 && spawnSync('python3', ['--version']).status === 0;
-if (!haveTools) console.log('skipping real systemd-notify test: systemd-notify or python3 not installed');
+if (!haveTools) console.warn('SKIPPED: real systemd-notify test: systemd-notify or python3 not installed');
 
 describe.skipIf(!haveTools)('real systemd-notify to a unix datagram listener', () => {
   const socketPath = join(dir, 'notify.sock');

@@ -77,7 +77,7 @@ describe('systemd unit files', () => {
   });
 
   const haveAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
-  if (!haveAnalyze) console.log('skipping systemd-analyze verify: systemd-analyze not installed');
+  if (!haveAnalyze) console.warn('SKIPPED: systemd-analyze verify: systemd-analyze not installed');
   it.skipIf(!haveAnalyze)('systemd-analyze verify reports nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ptr-units-'));
     try {
