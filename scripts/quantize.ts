@@ -2,38 +2,46 @@
  * `npm run quantize [-- options]`: writes models/<name>.int8.onnx (static int8 QDQ) for the
  * detector, landmark, embedding and liveness models, with a models/<name>.int8.json sidecar.
  *
- * Calibration inputs are real preprocessed tensors: the fp32 vision engine runs over a fixed
- * subset of the face images (sorted paths, fixed stride) and every tensor it feeds a model is
- * recorded; the liveness model also sees the spoof frames. A disjoint subset is the evaluation
- * set on which each calibration method is scored against the fp32 model; the best one is kept.
+ * Two ways to get there:
+ * - replay (default, and what npm install runs): rebuild each model from its fp32 file and the
+ *   calibration recorded in scripts/quantize/recipes.json (activation ranges, equalization and
+ *   bias-correction figures). No image, no model run, a few seconds; the result must have the
+ *   recipe's sha256 or it is refused and the engine keeps running that model in fp32.
+ * - calibration on images (recipe, auto, minmax, percentile, entropy): the fp32 vision engine
+ *   runs over a fixed subset of the face images (sorted paths, fixed stride) and every tensor it
+ *   feeds a model is recorded; the liveness model also sees the spoof frames. A disjoint subset
+ *   is the evaluation set on which each calibration method is scored against the fp32 model.
  *
  *   --models a,b          fr_detect,fr_landmark,fr_feature,fr_liveness (default: all four)
  *   --model-dir DIR       model folder (default: the config's modelDir, "models")
- *   --faces DIR           calibration images (default ../shared/faces/img)
+ *   --method M            replay | recipe | auto | minmax | percentile | entropy (default replay;
+ *                         recipe: calibrate on the images with the method and variant each recipe
+ *                         chose; auto: search every method and graph variant, minutes per model)
+ *   --save-recipe         with --method auto or recipe: record the result (choice, sha256 and the
+ *                         calibration figures) in the recipes file
+ *   --recipes FILE        recipes file (default scripts/quantize/recipes.json)
+ *   --faces DIR           calibration images (default ../shared/faces/img, or $PORTIER_SHARED/faces/img)
  *   --spoof DIR           spoof frames for liveness (default ../shared/spoof; "" for none)
  *   --calibration-images N (default 200)   --evaluation-images N (default 60)
- *   --method M            recipe | auto | minmax | percentile | entropy (default recipe: replay the
- *                         calibration chosen per model in scripts/quantize/recipes.json, one pass each;
- *                         auto: search every method and graph variant, minutes per model)
- *   --save-recipe         with --method auto: write the winners to scripts/quantize/recipes.json
  *   --percentile P        for --method percentile (default 99.99)
  *   --config FILE         vision config (preprocessing settings) as for the engine
  *   --bench               also time fp32 vs int8 (2 threads) and count the optimized graph's kernels
  *   --json                last stdout line: one JSON object with every figure
- *   --if-needed           (npm install) skip when every int8 model passes its check, or when
- *                         there are no calibration images; never fails the install
+ *   --if-needed           (npm install) replay only the models whose int8 file is missing, fails
+ *                         its check or is not the recorded one; never fails the install
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../core/config/load.ts';
 import { sharedDir } from './eval/dataset.ts';
 import { writeFileAtomicSync } from '../core/fs/atomic.ts';
 import { sha256, verifyModel } from '../core/models/fetch.ts';
+import { RECIPES_FILE, int8Sidecar, readRecipes, writeRecipes } from './quantize/recipes.ts';
+import { replayModels, staleModels } from './quantize/replay.ts';
 import type { ModelName } from '../core/models/manifest.ts';
 import type { CalibrationMethod, CandidateResult, FeedSample, MethodCandidate, OutputComparison, OutputMap, PrepareVariant } from './quantize/index.ts';
 import { DEFAULT_CANDIDATES, DEFAULT_VARIANTS, QUANTIZER_VERSION, inputConvNodes, int8ManifestPath, int8ModelPath, quantizeModelAuto } from './quantize/index.ts';
-import { loadInt8Model } from '../core/models/artifact.ts';
 import { buildCalibrationSets } from './quantize/inputs.ts';
 import { compareSpeed, optimizedOpCounts } from './quantize/verify.ts';
 import { visionConfigSchema } from '../core/vision/config.ts';
@@ -48,8 +56,9 @@ const { values } = parseArgs({
     spoof: { type: 'string' },
     'calibration-images': { type: 'string', default: '200' },
     'evaluation-images': { type: 'string', default: '60' },
-    method: { type: 'string', default: 'recipe' },
+    method: { type: 'string', default: 'replay' },
     'save-recipe': { type: 'boolean', default: false },
+    recipes: { type: 'string' },
     percentile: { type: 'string', default: '99.99' },
     config: { type: 'string' },
     bench: { type: 'boolean', default: false },
@@ -65,55 +74,25 @@ const KIND: Record<string, ModelKind> = {
   fr_liveness: 'liveness',
 };
 
-interface Recipe {
-  method: CalibrationMethod;
-  percentile?: number;
-  equalize: boolean;
-  decomposePRelu: boolean;
-  excludeNodes: string[];
-  sha256: string;
-}
-const RECIPES = resolve(import.meta.dirname, 'quantize/recipes.json');
-const readRecipes = (): Record<string, Recipe> => JSON.parse(readFileSync(RECIPES, 'utf8'));
-
 const round = (x: number, d = 4) => Math.round(x * 10 ** d) / 10 ** d;
 const log = (m: string) => console.error(`quantize: ${m}`);
-
-/** For npm install: true when there is nothing to do (or nothing that can be done). */
-function alreadyDone(modelDir: string, names: string[], faceDir: string): boolean {
-  if (process.env.PORTIER_SKIP_QUANTIZE === '1') {
-    log('PORTIER_SKIP_QUANTIZE=1: not building int8 models');
-    return true;
-  }
-  const stale = names.filter((n) => {
-    try {
-      loadInt8Model(modelDir, n as ModelName);
-      return false;
-    } catch {
-      return true;
-    }
-  });
-  if (!stale.length) {
-    log('int8 models present and verified');
-    return true;
-  }
-  if (!existsSync(faceDir)) {
-    log(`no calibration images at ${faceDir}: int8 models not built, the engine runs fp32 (run npm run quantize -- --faces <dir> to build them)`);
-    return true;
-  }
-  log(`building int8 models for ${stale.join(', ')} from the recorded recipes (about a minute; PORTIER_SKIP_QUANTIZE=1 skips)`);
-  return false;
-}
-
 async function main() {
   const config = loadConfigFile(visionConfigSchema, values.config);
   const modelDir = values['model-dir'] ?? config.modelDir;
-  const names = values.models!.split(',').map((s) => s.trim()).filter(Boolean);
-  if (values['if-needed'] && alreadyDone(modelDir, names, resolve(values.faces ?? join(sharedDir(), 'faces/img')))) return;
+  let names = values.models!.split(',').map((s) => s.trim()).filter(Boolean);
   for (const n of names) if (!KIND[n]) throw new Error(`unknown model '${n}' (expected one of ${Object.keys(KIND).join(', ')})`);
-  const method = values.method!;
-  if (!['recipe', 'auto', 'minmax', 'percentile', 'entropy'].includes(method)) throw new Error(`unknown --method '${method}'`);
-  const recipes = readRecipes();
+  const method = values['if-needed'] ? 'replay' : values.method!;
+  if (!['replay', 'recipe', 'auto', 'minmax', 'percentile', 'entropy'].includes(method)) throw new Error(`unknown --method '${method}'`);
+  if (values['save-recipe'] && method !== 'auto' && method !== 'recipe') throw new Error('--save-recipe needs --method auto or --method recipe');
+  const recipesFile = values.recipes ? resolve(values.recipes) : RECIPES_FILE;
+  const file = readRecipes(recipesFile);
+  const recipes = file.recipes;
+  if (values['if-needed']) {
+    if (process.env.PORTIER_SKIP_QUANTIZE === '1') return log('PORTIER_SKIP_QUANTIZE=1: not building int8 models');
+    names = staleModels(modelDir, names, recipes, log);
+    if (!names.length) return log('int8 models present, verified and as recorded');
+    log(`building int8 models for ${names.join(', ')} from the recorded calibration (PORTIER_SKIP_QUANTIZE=1 skips)`);
+  }
   const percentile = Number(values.percentile);
   const shared = sharedDir();
   const faceDir = resolve(values.faces ?? join(shared, 'faces/img'));
@@ -127,6 +106,10 @@ async function main() {
     const file = join(modelDir, `${name}.onnx`);
     fp32[name] = readFileSync(file);
     verifyModel(name as ModelName, fp32[name], file);
+  }
+  if (method === 'replay') {
+    if (!(await replayModels(modelDir, names, recipes, fp32, log))) process.exitCode = values['if-needed'] ? 0 : 1;
+    return;
   }
 
   log(`capturing model inputs: ${nCal} calibration and ${nEval} evaluation images from ${faceDir}${spoofDir ? ` + ${spoofDir}` : ''}`);
@@ -159,7 +142,7 @@ async function main() {
       variants = DEFAULT_VARIANTS;
     } else if (method === 'recipe') {
       const r = recipes[name];
-      if (!r) throw new Error(`${name}: no recipe in ${RECIPES}; run with --method auto --save-recipe`);
+      if (!r) throw new Error(`${name}: no recipe in ${recipesFile}; run with --method auto --save-recipe`);
       candidates = [{ method: r.method, percentile: r.percentile, excludeNodes: r.excludeNodes }];
       variants = [{ equalize: r.equalize, decomposePRelu: r.decomposePRelu }];
     } else {
@@ -205,47 +188,36 @@ async function main() {
       opset_rewrites: res.report.opset.rewritten.length,
       seconds: secs,
     };
+    const chosen = {
+      method: best.method,
+      percentile: best.percentile,
+      equalize: best.variant.equalize !== false,
+      decomposePRelu: best.variant.decomposePRelu !== false,
+      excludeNodes: [...(best.excludeNodes ?? [])],
+    };
+    const evaluationFigures = { samples: evaluation.length, ...accuracy };
+    const images = sets.files.calibration.length;
     writeFileAtomicSync(
       int8ManifestPath(modelDir, name),
-      JSON.stringify(
-        {
-          quantizer: `int8-qdq/${QUANTIZER_VERSION}`,
-          source: `${name}.onnx`,
-          source_sha256: sha256(fp32[name]),
-          sha256: sha256(res.bytes),
-          bytes: res.bytes.length,
-          calibration: {
-            method: best.method,
-            percentile: best.percentile,
-            equalization: best.variant.equalize !== false,
-            prelu_int8: best.variant.decomposePRelu !== false,
-            float_nodes: best.excludeNodes ?? [],
-            samples: calibration.length,
-            images: sets.files.calibration.length,
-            selection: 'sorted paths, fixed stride (faces); even-indexed spoof frames for liveness',
-          },
-          evaluation: { samples: evaluation.length, ...accuracy },
-          weights: 'int8 symmetric per-channel; biases int32; activations uint8 asymmetric',
-        },
-        null,
-        2,
-      ) + '\n',
+      int8Sidecar(name, fp32[name], res.bytes, { ...chosen, samples: calibration.length, images, evaluation: evaluationFigures, built: `calibrated on images (--method ${method})` }),
     );
+    const sha = sha256(res.bytes);
     if (method === 'recipe') {
-      const same = recipes[name].sha256 === sha256(res.bytes);
+      const same = recipes[name].sha256 === sha;
       entry.reproduced = same;
       log(`${name}: ${same ? 'reproduced the recorded recipe byte for byte' : 'differs from the recorded recipe bytes (other calibration images or onnxruntime build?)'}`);
     }
-    if (method === 'auto' && values['save-recipe']) {
+    if (values['save-recipe']) {
       recipes[name] = {
-        method: best.method,
-        percentile: best.percentile,
-        equalize: best.variant.equalize !== false,
-        decomposePRelu: best.variant.decomposePRelu !== false,
-        excludeNodes: [...(best.excludeNodes ?? [])],
-        sha256: sha256(res.bytes),
+        ...chosen,
+        sha256: sha,
+        source_sha256: sha256(fp32[name]),
+        quantizer: `int8-qdq/${QUANTIZER_VERSION}`,
+        evaluation: evaluationFigures,
+        calibration: { ...res.calibration, images },
       };
-      writeFileAtomicSync(RECIPES, JSON.stringify(recipes, null, 2) + '\n');
+      writeRecipes(file, recipesFile);
+      log(`${name}: recorded in ${recipesFile} (sha256 ${sha.slice(0, 16)}..., ${Object.keys(res.calibration.ranges).length} activation ranges)`);
     }
     log(`${name}: ${ratio}x smaller (${fp32[name].length} -> ${res.bytes.length} bytes), calibration ${describe(best)}, ${JSON.stringify(accuracy)} [${secs}s]`);
     if (values.bench) {

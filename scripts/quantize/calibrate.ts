@@ -331,3 +331,67 @@ function klThreshold(h: Float64Array, levels: number): number {
   }
   return best;
 }
+
+// ------------------------------------------------------------------ sources
+
+/**
+ * What the quantizer reads off the float model's activations. Measured by running the model
+ * over calibration inputs (`samplesSource`), or read back from a recording of such a run
+ * (`recordedSource` in record.ts): with the same answers the int8 bytes come out the same.
+ */
+export interface CalibrationSource {
+  /** Number of calibration inputs behind the figures (written into the model's metadata). */
+  readonly samples: number;
+  /** Ranks of `tensors` of the input model (the opset upgrade's Softmax axis check). */
+  ranks(tensors: readonly string[]): Promise<Map<string, number>>;
+  /** Per-channel figure (largest |value| or root mean square) of each of `tensors` of `model`: channel equalization. */
+  channelFigures(model: ModelProto, tensors: readonly string[], by: 'absmax' | 'rms'): Promise<Map<string, Float64Array>>;
+  /** Ranges and channel means of `tensors` of the prepared float `model`. */
+  measure(model: ModelProto, tensors: readonly string[]): Promise<Measurement>;
+}
+
+export interface Measurement {
+  /** The range a calibration method gives a tensor; undefined when the tensor was not measured. */
+  range(tensor: string, method: CalibrationMethod, percentile: number): Range | undefined;
+  /** Per-channel mean of a tensor (bias correction); undefined when unknown. */
+  mean(tensor: string): Float64Array | undefined;
+}
+
+/** Calibration by running the float model over `samples` (onnxruntime-node). */
+export function samplesSource(modelBytes: Uint8Array, samples: readonly FeedSample[], run: RunOptions = {}): CalibrationSource {
+  if (!samples.length) throw new Error('quantize: no calibration samples');
+  return {
+    samples: samples.length,
+    async ranks(tensors) {
+      const ranks = new Map<string, number>();
+      if (!tensors.length) return ranks;
+      await runSamples(
+        exposeTensors(decodeModel(modelBytes), tensors),
+        [samples[0]],
+        (out) => {
+          for (const t of tensors) if (out[t]) ranks.set(t, out[t].dims.length);
+        },
+        run,
+      );
+      return ranks;
+    },
+    async channelFigures(model, tensors, by) {
+      const figures = new Map<string, Float64Array>();
+      for (const [t, st] of await collectStats(model, tensors, samples, { ...run, minmaxOnly: true })) {
+        const v = by === 'rms' ? st.channelRms : st.channelAbsMax;
+        if (v) figures.set(t, v);
+      }
+      return figures;
+    },
+    async measure(model, tensors) {
+      const stats = await collectStats(model, tensors, samples, { ...run, minmaxOnly: false });
+      return {
+        range: (t, method, percentile) => {
+          const s = stats.get(t);
+          return s && rangeFor(s, method, percentile);
+        },
+        mean: (t) => stats.get(t)?.channelMean,
+      };
+    },
+  };
+}

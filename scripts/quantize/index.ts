@@ -17,9 +17,9 @@
  */
 import { createHash } from 'node:crypto';
 import type * as ort from 'onnxruntime-node';
-import type { CalibrationMethod, FeedSample, Range, RunOptions, TensorStats } from './calibrate.ts';
-import { collectStats, exposeTensors, rangeFor, runSamples } from './calibrate.ts';
-import type { ModelProto } from './onnx.ts';
+import type { CalibrationMethod, CalibrationSource, FeedSample, Range, RunOptions } from './calibrate.ts';
+import { runSamples, samplesSource } from './calibrate.ts';
+import { encodeF64, recordedSource, type CalibrationRecord } from './record.ts';
 import { decodeModel, encodeModel, ensureNodeNames } from './onnx.ts';
 import { equalizePairs, findEqualizePairs } from './equalize.ts';
 import { QDQ_MIN_OPSET, tensorsNeedingRank, upgradeOpset, type UpgradeReport } from './opset.ts';
@@ -27,6 +27,7 @@ import type { EmitOptions, PlanOptions, QdqPlan } from './qdq.ts';
 import { SUPPORTED_OPS, constantsToInitializers, decomposePRelu, dedupeInitializers, dropInitializerInputs, emitQdq, planQdq } from './qdq.ts';
 
 export type { CalibrationMethod, FeedSample } from './calibrate.ts';
+export type { CalibrationRecord } from './record.ts';
 export { SUPPORTED_OPS, UNSUPPORTED_WEIGHTED_OPS, UnsupportedOpError } from './qdq.ts';
 export { upgradeOpset, UPGRADABLE_OPS } from './opset.ts';
 
@@ -77,6 +78,11 @@ export interface QuantizeReport {
 export interface QuantizeResult {
   bytes: Uint8Array;
   report: QuantizeReport;
+  /**
+   * What calibration measured that these bytes depend on: with it (recordedSource, record.ts)
+   * the same bytes can be built again from the float model without the calibration inputs.
+   */
+  calibration: CalibrationRecord;
 }
 
 /**
@@ -85,7 +91,6 @@ export interface QuantizeResult {
  */
 export interface PreparedQuantization {
   plan: QdqPlan;
-  stats: ReadonlyMap<string, TensorStats>;
   upgrade: UpgradeReport;
   /** PRelu nodes rewritten for int8 (decomposePRelu). */
   preluRewritten: string[];
@@ -100,37 +105,34 @@ export interface PreparedQuantization {
   ): QuantizeResult;
 }
 
-/** Ranks of the named tensors from one float run (for the opset upgrade's Softmax check). */
-async function probeRanks(model: ModelProto, tensors: string[], sample: FeedSample, run: RunOptions): Promise<Map<string, number>> {
-  const ranks = new Map<string, number>();
-  if (!tensors.length) return ranks;
-  await runSamples(
-    exposeTensors(model, tensors),
-    [sample],
-    (out) => {
-      for (const t of tensors) if (out[t]) ranks.set(t, out[t].dims.length);
-    },
-    run,
-  );
-  return ranks;
-}
-
 export async function prepareQuantization(
   modelBytes: Uint8Array,
   calibration: readonly FeedSample[],
   opts: QuantizeOptions = {},
 ): Promise<PreparedQuantization> {
-  return (await prepare(modelBytes, calibration, opts))!;
+  return (await prepare(modelBytes, samplesSource(modelBytes, calibration, opts), opts))!;
+}
+
+/**
+ * As prepareQuantization, from a recorded calibration instead of inputs: no model run, and
+ * `build` with the recipe's method gives the bytes the recorded run gave (the ranges in the
+ * record are those of that method; another method's name only changes the metadata).
+ */
+export async function prepareFromRecord(
+  modelBytes: Uint8Array,
+  record: CalibrationRecord,
+  opts: QuantizeOptions = {},
+): Promise<PreparedQuantization> {
+  return (await prepare(modelBytes, recordedSource(record), opts))!;
 }
 
 /** `shouldCalibrate` sees the float graph before the (costly) calibration and can skip it. */
 async function prepare(
   modelBytes: Uint8Array,
-  calibration: readonly FeedSample[],
+  source: CalibrationSource,
   opts: QuantizeOptions,
   shouldCalibrate?: (floatBytes: Uint8Array) => boolean,
 ): Promise<PreparedQuantization | undefined> {
-  if (!calibration.length) throw new Error('quantize: no calibration samples');
   const inputBytes = modelBytes.length;
   const model = decodeModel(modelBytes);
   const g = model.graph;
@@ -143,20 +145,17 @@ async function prepare(
     delete g.docString;
   }
   const needRank = tensorsNeedingRank(model);
-  const ranks = needRank.length ? await probeRanks(decodeModel(modelBytes), needRank, calibration[0], opts) : undefined;
+  const ranks = needRank.length ? await source.ranks(needRank) : undefined;
   const upgrade = upgradeOpset(model, QDQ_MIN_OPSET, { ranks });
   let equalized = 0;
+  const figures = new Map<string, Float64Array>();
   if (opts.equalize !== false) {
     const dense = (opts.equalizeDenseStrength ?? 0) > 0;
     const pairs = findEqualizePairs(g, new Set(opts.excludeNodes ?? []), dense);
     if (pairs.length) {
-      const pre = await collectStats(model, [...new Set(pairs.map((p) => p.tensor))], calibration, { ...opts, minmaxOnly: true });
-      const absMax = new Map<string, Float64Array>();
-      for (const [t, st] of pre) {
-        const v = opts.equalizeBy === 'rms' ? st.channelRms : st.channelAbsMax;
-        if (v) absMax.set(t, v);
-      }
-      equalized = equalizePairs(g, pairs, absMax, { denseStrength: opts.equalizeDenseStrength });
+      const tensors = [...new Set(pairs.map((p) => p.tensor))];
+      for (const [t, v] of await source.channelFigures(model, tensors, opts.equalizeBy ?? 'absmax')) figures.set(t, v);
+      equalized = equalizePairs(g, pairs, figures, { denseStrength: opts.equalizeDenseStrength });
     }
   }
   const opTypes: readonly string[] = opts.opTypes ?? SUPPORTED_OPS;
@@ -168,10 +167,9 @@ async function prepare(
   if (shouldCalibrate && !shouldCalibrate(floatBytes)) return undefined;
   const plan = planQdq(model, opts);
   if (!plan.nodes.length) throw new Error('quantize: nothing to quantize in this model');
-  const stats = await collectStats(model, plan.tensors, calibration, { ...opts, minmaxOnly: false });
+  const measured = await source.measure(model, plan.tensors);
   return {
     plan,
-    stats,
     upgrade,
     preluRewritten,
     equalized,
@@ -186,13 +184,20 @@ async function prepare(
       const p = planQdq(m, planOpts);
       const ranges = new Map<string, Range>();
       for (const t of p.tensors) {
-        const s = stats.get(t);
-        if (!s) throw new Error(`quantize: tensor '${t}' was not calibrated`);
-        ranges.set(t, rangeFor(s, method, percentile));
+        const r = measured.range(t, method, percentile);
+        if (!r) throw new Error(`quantize: tensor '${t}' was not calibrated`);
+        ranges.set(t, r);
       }
+      // Only the inputs of nodes whose bias gets corrected need their channel means.
+      const biasCorrection = bopts.biasCorrection ?? opts.biasCorrection;
       const means = new Map<string, Float64Array>();
-      for (const [t, s] of stats) if (s.channelMean) means.set(t, s.channelMean);
-      emitQdq(m, p, ranges, { ...opts, ...(bopts.biasCorrection !== undefined ? { biasCorrection: bopts.biasCorrection } : {}) }, means);
+      if (biasCorrection !== false) {
+        for (const n of p.nodes) {
+          const mean = n.bias ? measured.mean(n.bias.activation) : undefined;
+          if (mean) means.set(n.bias!.activation, mean);
+        }
+      }
+      emitQdq(m, p, ranges, { ...opts, biasCorrection }, means);
       const excluded = planOpts.excludeNodes ?? [];
       const meta = m.metadataProps ?? (m.metadataProps = []);
       const set = (key: string, value: string) => {
@@ -202,7 +207,7 @@ async function prepare(
       };
       set('portier.quantizer', `int8-qdq/${QUANTIZER_VERSION}`);
       set('portier.calibration', method === 'percentile' ? `percentile:${percentile}` : method);
-      set('portier.calibration_samples', String(calibration.length));
+      set('portier.calibration_samples', String(source.samples));
       const bytes = encodeModel(m);
       const quantizedNodes: Record<string, number> = {};
       for (const n of p.nodes) quantizedNodes[n.node.opType!] = (quantizedNodes[n.node.opType!] ?? 0) + 1;
@@ -220,6 +225,13 @@ async function prepare(
           excludedNodes: [...excluded],
           inputBytes,
           outputBytes: bytes.length,
+        },
+        calibration: {
+          samples: source.samples,
+          ranks: Object.fromEntries(ranks ?? []),
+          equalization: Object.fromEntries([...figures].map(([t, v]) => [t, encodeF64(v)])),
+          ranges: Object.fromEntries(p.tensors.map((t) => [t, [ranges.get(t)!.min, ranges.get(t)!.max]])),
+          channelMeans: Object.fromEntries([...means].map(([t, v]) => [t, encodeF64(v)])),
         },
       };
     },
@@ -419,7 +431,7 @@ export async function quantizeModelAuto(
     // Variants that leave this model's float graph the same (no PRelu to rewrite, say) are
     // calibrated once.
     const { scoreFactor = 1, ...graphOpts } = variant;
-    const prep = await prepare(modelBytes, calibration, { ...opts, ...graphOpts }, (floatBytes) => {
+    const prep = await prepare(modelBytes, samplesSource(modelBytes, calibration, opts), { ...opts, ...graphOpts }, (floatBytes) => {
       const key = createHash('sha256').update(floatBytes).digest('hex');
       if (seen.has(key)) return false;
       seen.add(key);
