@@ -92,7 +92,7 @@ export async function startGateway(config: GatewayConfig, o: GatewayOverrides = 
       client = { url: config.broker.url, username: config.broker.username, password: config.broker.password, ca: config.broker.urlCa ? readFileSync(config.broker.urlCa, 'utf8') : undefined };
     }
 
-    const engine = o.engine ?? (await VisionEngine.create(config.vision));
+    const engine = o.engine ?? (await VisionEngine.create(config.vision, { storeDir: config.store.dir }));
     if (!o.engine) cleanup.push(() => engine.close());
     const enrolment = createEnrolment({ store, engine, config: config.enrol, metrics });
 
