@@ -2,10 +2,13 @@
  * Encryption at rest, shared by the device's and the gateway's stores: AES-256-GCM per row with
  * a random 12-byte nonce and associated data naming the purpose and the owner (e.g. the person
  * id), so a row copied onto another person, or a photo passed off as a template, fails
- * authentication. The 32-byte key comes from a 0600 file or an environment variable.
+ * authentication. The 32-byte key comes from a 0600 file of the process's own user, an
+ * environment variable, or a systemd credential (decrypted by systemd, TPM2-sealed where the
+ * board has a TPM; see loadKeyCredential).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { writeFileAtomicSync } from '../fs/atomic.ts';
 import { PrivateFileError, readPrivateFile } from '../fs/private-file.ts';
 
@@ -38,6 +41,35 @@ export function loadKeyEnv(name: string, env: NodeJS.ProcessEnv = process.env): 
   const v = env[name];
   if (!v) throw new KeyError(`environment variable ${name} (template key) is not set`);
   return parseKey(v, `environment variable ${name}`);
+}
+
+/** systemd credential names: a file name in $CREDENTIALS_DIRECTORY (no path, not . or ..). */
+export const credentialNamePattern = /^(?!\.{1,2}$)[A-Za-z0-9_.@-]{1,255}$/;
+
+/**
+ * The key from a systemd credential: `$CREDENTIALS_DIRECTORY/<name>`, which systemd fills before
+ * start from `LoadCredentialEncrypted=<name>:<file.cred>` (decrypted with the TPM2 and/or the
+ * host key) or `LoadCredential=`. No mode/owner check here, unlike a key file: systemd writes the
+ * credential 0400 into a per-service, non-swappable directory only the service's user can
+ * read, owned by root with a read ACL for that user (so its mode shows 0440); the checks would
+ * refuse a correctly delivered credential.
+ */
+export function loadKeyCredential(name: string, env: NodeJS.ProcessEnv = process.env): Buffer {
+  if (!credentialNamePattern.test(name)) throw new KeyError(`credential name "${name}" is not a plain file name`);
+  const dir = env.CREDENTIALS_DIRECTORY;
+  const unitLine = `LoadCredentialEncrypted=${name}:/etc/credstore.encrypted/${name}.cred`;
+  if (!dir) {
+    throw new KeyError(
+      `store.templateKey.type is "credential" but $CREDENTIALS_DIRECTORY is not set: run the daemon under systemd with ${unitLine} in the unit (see systemd/portier-device.service)`,
+    );
+  }
+  let raw: Buffer;
+  try {
+    raw = readFileSync(join(dir, name));
+  } catch (err) {
+    throw new KeyError(`template key credential ${name} cannot be read from $CREDENTIALS_DIRECTORY (${(err as Error).message}): add ${unitLine} to the unit`);
+  }
+  return parseKey(raw, `credential ${name}`);
 }
 
 /** Writes a new random key (base64) with mode 0600. Refuses to replace an existing key: that would orphan every template. */

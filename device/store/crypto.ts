@@ -5,7 +5,7 @@
  */
 import { openFloats, open, seal, sealFloats, type Sealed } from '../../core/crypto/at-rest.ts';
 
-export { generateKeyFile, KeyError, loadKeyEnv, loadKeyFile, parseKey } from '../../core/crypto/at-rest.ts';
+export { generateKeyFile, KeyError, loadKeyCredential, loadKeyEnv, loadKeyFile, parseKey } from '../../core/crypto/at-rest.ts';
 export type SealedTemplate = Sealed;
 
 const TEMPLATE_AAD = 'portier-template-v1:';

@@ -5,9 +5,10 @@
 import { mkdirSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type Database from 'better-sqlite3';
+import type { z } from 'zod';
 import type { Low } from 'lowdb';
 import { type StoreConfig, storeConfigSchema } from './config.ts';
-import { loadKeyEnv, loadKeyFile } from './crypto.ts';
+import { loadKeyCredential, loadKeyEnv, loadKeyFile } from './crypto.ts';
 import { FaceImageStore } from './face-images.ts';
 import { Outbox } from './outbox.ts';
 import { PersonStore } from './persons.ts';
@@ -38,12 +39,20 @@ export interface StoreDeps {
   env?: NodeJS.ProcessEnv;
 }
 
-export async function openStore(config: Partial<StoreConfig> = {}, deps: StoreDeps = {}): Promise<DeviceStore> {
+/** The template key from the configured source (store.templateKey.type); throws KeyError with the fix. */
+export function loadTemplateKey(cfg: StoreConfig, env: NodeJS.ProcessEnv = process.env): Buffer {
+  const k = cfg.templateKey;
+  if (k.type === 'credential') return loadKeyCredential(k.credential, env);
+  if (k.type === 'env') return loadKeyEnv(k.env, env);
+  return loadKeyFile(isAbsolute(k.file) ? k.file : join(cfg.dir, k.file));
+}
+
+export async function openStore(config: z.input<typeof storeConfigSchema> = {}, deps: StoreDeps = {}): Promise<DeviceStore> {
   const cfg = storeConfigSchema.parse(config);
   const at = (f: string) => (isAbsolute(f) ? f : join(cfg.dir, f));
   mkdirSync(cfg.dir, { recursive: true, mode: 0o700 });
   // Key first: a missing or exposed key must stop start-up before anything is opened.
-  const key = cfg.templateKey.type === 'file' ? loadKeyFile(at(cfg.templateKey.file)) : loadKeyEnv(cfg.templateKey.env, deps.env ?? process.env);
+  const key = loadTemplateKey(cfg, deps.env ?? process.env);
   const settings = await openSettings<DeviceSettings>(at(cfg.settingsFile));
   let salvage: (SalvageReport & { movedTo: string }) | undefined;
   const db = openDatabase(at(cfg.databaseFile), { onCorrupt: cfg.onCorrupt, integrityCheck: cfg.integrityCheck, onSalvage: (r) => (salvage = r) });

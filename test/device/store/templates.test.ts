@@ -1,10 +1,10 @@
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addLogSink, type LogRecord } from '../../../core/log/logger.ts';
-import { generateKeyFile, KeyError, loadKeyEnv, loadKeyFile } from '../../../device/store/crypto.ts';
+import { generateKeyFile, KeyError, loadKeyCredential, loadKeyEnv, loadKeyFile } from '../../../device/store/crypto.ts';
 import { openStore, type DeviceStore } from '../../../device/store/store.ts';
 
 let dir: string;
@@ -124,6 +124,22 @@ describe('template key', () => {
 
   it('openStore with a file key fails before opening anything when the key is missing', async () => {
     await expect(openStore({ dir })).rejects.toThrow(/template key file .* cannot be read/);
+  });
+
+  it('type credential: reads $CREDENTIALS_DIRECTORY/<name> as systemd delivers it (0400/0440, no owner check), with the unit line when missing', async () => {
+    const creds = join(dir, 'credentials');
+    mkdirSync(creds);
+    const k = randomBytes(32);
+    writeFileSync(join(creds, 'portier-template-key'), k.toString('base64'), { mode: 0o440 });
+    expect(loadKeyCredential('portier-template-key', { CREDENTIALS_DIRECTORY: creds }).equals(k)).toBe(true);
+    expect(() => loadKeyCredential('portier-template-key', {})).toThrow(/CREDENTIALS_DIRECTORY is not set.*LoadCredentialEncrypted=portier-template-key:\/etc\/credstore\.encrypted\/portier-template-key\.cred/);
+    expect(() => loadKeyCredential('other', { CREDENTIALS_DIRECTORY: creds })).toThrow(/credential other cannot be read.*LoadCredentialEncrypted=other:/);
+    expect(() => loadKeyCredential('../template.key', { CREDENTIALS_DIRECTORY: creds })).toThrow(/not a plain file name/);
+    const s = await openStore({ dir, templateKey: { type: 'credential' } }, { env: { CREDENTIALS_DIRECTORY: creds } });
+    stores.push(s);
+    s.templates.add('alice', vec(1));
+    expect(collect(s).result).toEqual({ loaded: 1, rejected: 0 });
+    await expect(openStore({ dir, templateKey: { type: 'credential' } }, { env: {} })).rejects.toThrow(KeyError);
   });
 
   it('accepts hex, base64 and 32 raw bytes; rejects other lengths', () => {

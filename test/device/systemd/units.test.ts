@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const unitDir = fileURLToPath(new URL('../../../systemd/', import.meta.url));
@@ -77,18 +77,41 @@ describe('systemd unit files', () => {
   });
 
   const haveAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
-  if (!haveAnalyze) console.warn('SKIPPED: systemd-analyze verify: systemd-analyze not installed');
-  it.skipIf(!haveAnalyze)('systemd-analyze verify reports nothing', () => {
+  if (!haveAnalyze) console.log('SKIPPED: systemd-analyze verify: systemd-analyze not installed (apt-get install systemd)');
+  /** Runs verify on copies in a temp folder; files under <unit>.d/ are drop-ins, which verify loads from beside the unit. */
+  function verify(files: Record<string, string>): string {
     const dir = mkdtempSync(join(tmpdir(), 'ptr-units-'));
     try {
-      // verify checks that ExecStart's binary exists; point it at this machine's node
-      for (const u of units) writeFileSync(join(dir, u), readFileSync(join(unitDir, u), 'utf8').replaceAll('/usr/bin/node', process.execPath));
-      const r = spawnSync('systemd-analyze', ['verify', '--man=no', ...units.map((u) => join(dir, u))], { encoding: 'utf8' });
-      // verify prints unknown keys and unparsable values but still exits 0, so its output must be empty
-      expect(r.stderr.trim() + r.stdout.trim()).toBe('');
+      for (const [rel, text] of Object.entries(files)) {
+        mkdirSync(join(dir, dirname(rel)), { recursive: true });
+        // verify checks that ExecStart's binary exists; point it at this machine's node
+        writeFileSync(join(dir, rel), text.replaceAll('/usr/bin/node', process.execPath));
+      }
+      const paths = Object.keys(files).filter((f) => !f.includes('.d/')).map((f) => join(dir, f));
+      const r = spawnSync('systemd-analyze', ['verify', '--man=no', ...paths], { encoding: 'utf8' });
       expect(r.status).toBe(0);
+      // verify prints unknown keys and unparsable values but still exits 0, so its output must be empty
+      return r.stderr.trim() + r.stdout.trim();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+  const text = (f: string) => readFileSync(join(unitDir, f), 'utf8');
+
+  it.skipIf(!haveAnalyze)('systemd-analyze verify reports nothing', () => {
+    expect(verify(Object.fromEntries(units.map((u) => [u, text(u)])))).toBe('');
+  });
+
+  it.skipIf(!haveAnalyze)('systemd-analyze verify: the device unit with the Jetson drop-in', () => {
+    const dropIn = 'portier-device.service.d/jetson.conf';
+    expect(verify({ 'portier-device.service': text('portier-device.service'), [dropIn]: text(dropIn) })).toBe('');
+    // the drop-in really is read: a bad key in it is reported
+    expect(verify({ 'portier-device.service': text('portier-device.service'), [dropIn]: text(dropIn) + 'NoSuchKey=1\n' })).toMatch(/jetson\.conf.*NoSuchKey/);
+  });
+
+  it.skipIf(!haveAnalyze)('systemd-analyze verify: the commented LoadCredentialEncrypted= example, uncommented', () => {
+    const unit = text('portier-device.service');
+    expect(unit).toMatch(/^#LoadCredentialEncrypted=portier-template-key:\/etc\/credstore\.encrypted\/portier-template-key\.cred$/m);
+    expect(verify({ 'portier-device.service': unit.replace(/^#LoadCredentialEncrypted=/m, 'LoadCredentialEncrypted=') })).toBe('');
   });
 });
