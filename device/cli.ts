@@ -3,23 +3,43 @@
  *   join <bundle | @file> [--force]   pair with a gateway: make the device keys, keep the broker
  *                                      password (0600), pin the gateway's public keys
  *   keygen                             create the template encryption key (store.templateKey.file)
- * Both read the device config (--config or PORTIER_CONFIG) for store.dir and file names.
+ *   doctor                             check the board, GPIO, camera, key, store, models, sync and
+ *                                      clock; OK / WARN / FAIL with the fix, exit code 1 on a FAIL
+ * All read the device config (--config or PORTIER_CONFIG).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../core/config/load.ts';
+import { setLogLevel } from '../core/log/logger.ts';
 import { deviceConfigSchema } from './config.ts';
 import { joinDevice, keygen } from './provision/join.ts';
 
-export const deviceCommands = ['join', 'keygen'] as const;
+export const deviceCommands = ['join', 'keygen', 'doctor'] as const;
 
 export async function runDeviceCli(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string' }, force: { type: 'boolean', default: false } } });
   const [cmd, ...args] = positionals;
   const config = loadConfigFile(deviceConfigSchema, values.config ?? process.env.PORTIER_CONFIG);
+  if (cmd === 'doctor') {
+    // The report goes to stdout; driver start-up chatter would only bury it.
+    if (!process.env.PORTIER_LOG_LEVEL) setLogLevel('warn');
+    const { formatReport, runDoctor } = await import('./doctor.ts');
+    const report = await runDoctor(config);
+    console.log(formatReport(report));
+    return report.failed ? 1 : 0;
+  }
   if (cmd === 'keygen') {
-    if (config.store.templateKey.type !== 'file') {
-      console.error(`store.templateKey.type is ${config.store.templateKey.type}: put 32 random bytes (base64) in ${config.store.templateKey.env} instead`);
+    const k = config.store.templateKey;
+    if (k.type === 'credential') {
+      console.error(
+        `store.templateKey.type is credential: make the key as a systemd credential instead (TPM2-sealed; --with-key=host where there is no TPM):\n` +
+          `  head -c 32 /dev/urandom | base64 | sudo systemd-creds encrypt --name=${k.credential} --with-key=tpm2 - /etc/credstore.encrypted/${k.credential}.cred\n` +
+          `and add LoadCredentialEncrypted=${k.credential}:/etc/credstore.encrypted/${k.credential}.cred to the unit (see systemd/portier-device.service)`,
+      );
+      return 1;
+    }
+    if (k.type !== 'file') {
+      console.error(`store.templateKey.type is ${k.type}: put 32 random bytes (base64) in ${k.env} instead`);
       return 1;
     }
     console.log(`template key written to ${keygen(config.store.dir, config.store.templateKey.file)} (mode 0600); back it up: templates cannot be read without it`);

@@ -3,7 +3,7 @@
  * and device commands; each side's module is loaded only when its command runs.
  *   detect <img> | compare <a> <b>              vision engine (core/cli/vision.ts)
  *   provision <id> | mosquitto-acl | setup-token gateway (gateway/cli.ts)
- *   join <bundle> | keygen                       device (device/cli.ts)
+ *   join <bundle> | keygen | doctor              device (device/cli.ts)
  */
 const [cmd] = process.argv.slice(2);
 const argv = process.argv.slice(2);
@@ -11,8 +11,8 @@ const argv = process.argv.slice(2);
 async function run(): Promise<number> {
   if (cmd === 'detect' || cmd === 'compare') return (await import('../core/cli/vision.ts')).runVisionCli(argv);
   if (cmd === 'provision' || cmd === 'mosquitto-acl' || cmd === 'setup-token') return (await import('../gateway/cli.ts')).runGatewayCli(argv);
-  if (cmd === 'join' || cmd === 'keygen') return (await import('../device/cli.ts')).runDeviceCli(argv);
-  console.error('usage: portier <detect|compare|provision|mosquitto-acl|setup-token|join|keygen> ... (see README)');
+  if (cmd === 'join' || cmd === 'keygen' || cmd === 'doctor') return (await import('../device/cli.ts')).runDeviceCli(argv);
+  console.error('usage: portier <detect|compare|provision|mosquitto-acl|setup-token|join|keygen|doctor> ... (see README)');
   return 2;
 }
 
