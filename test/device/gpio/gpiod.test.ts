@@ -53,7 +53,7 @@ describe('GpiodGpio (libgpiod 1.x tools)', () => {
     gpio.input(27, { debounceMs: 0 });
     expect(fake.calls('gpiofind')).toEqual([['PH.00'], ['GPIO27']]);
     // Holders and monitors run as children: wait for them to record their calls.
-    await waitFor(() => fake.calls('gpiomon').length === 1 && fake.calls('gpioset').filter((a) => a[0] === '--mode=wait').length === 2, 3000, 'children');
+    await waitFor(() => fake.calls('gpiomon').length === 1 && fake.calls('gpioset').filter((a) => a[0] === '--mode=wait').length === 2, 15_000, 'children');
     expect(fake.calls('gpioset')).toContainEqual(['--mode=wait', 'gpiochip1', '43=0']);
     expect(fake.calls('gpioset')).toContainEqual(['--mode=exit', 'pinctrl-rp1', '5=1']);
     expect(fake.calls('gpiomon').at(-1)?.slice(-2)).toEqual(['gpiochip0', '27']);
@@ -66,14 +66,14 @@ describe('GpiodGpio (libgpiod 1.x tools)', () => {
     const relay = gpio.output(17, 1);
     // Set before output() returns, and never to the other level first.
     expect(fake.history('gpiochip0', 17)).toEqual([1]);
-    await waitFor(() => alive(fake.holderPid('gpiochip0', 17)) && fake.busy('gpiochip0', 17), 3000, 'holder');
+    await waitFor(() => alive(fake.holderPid('gpiochip0', 17)) && fake.busy('gpiochip0', 17), 15_000, 'holder');
     expect(fake.calls('gpioset').at(-1)).toEqual(['--mode=wait', 'gpiochip0', '17=1']);
     const first = fake.holderPid('gpiochip0', 17);
 
     relay.write(0);
     expect(fake.value('gpiochip0', 17)).toBe(0);
     expect(relay.read()).toBe(0);
-    await waitFor(() => fake.holderPid('gpiochip0', 17) !== first && alive(fake.holderPid('gpiochip0', 17)), 3000, 'new holder');
+    await waitFor(() => fake.holderPid('gpiochip0', 17) !== first && alive(fake.holderPid('gpiochip0', 17)), 15_000, 'new holder');
     expect(alive(first)).toBe(false);
     expect(fake.calls('gpioset').at(-1)).toEqual(['--mode=wait', 'gpiochip0', '17=0']);
     const n = fake.calls('gpioset').length;
@@ -82,7 +82,7 @@ describe('GpiodGpio (libgpiod 1.x tools)', () => {
 
     const second = fake.holderPid('gpiochip0', 17);
     relay.close();
-    await waitFor(() => !alive(second) && !fake.busy('gpiochip0', 17), 3000, 'release');
+    await waitFor(() => !alive(second) && !fake.busy('gpiochip0', 17), 15_000, 'release');
     expect(() => relay.write(1)).toThrow(/closed/);
     expect(fake.value('gpiochip0', 17)).toBe(0);
   });
@@ -97,7 +97,7 @@ describe('GpiodGpio (libgpiod 1.x tools)', () => {
       ['--bias=pull-up', 'gpiochip0', '27'],
       ['--bias=pull-down', 'gpiochip0', '22'],
     ]);
-    await waitFor(() => alive(fake.monitorPid('gpiochip0', 27)) && alive(fake.monitorPid('gpiochip0', 22)), 3000, 'gpiomon');
+    await waitFor(() => alive(fake.monitorPid('gpiochip0', 27)) && alive(fake.monitorPid('gpiochip0', 22)), 15_000, 'gpiomon');
     expect(fake.calls('gpiomon').sort((a, b) => a.at(-1)!.localeCompare(b.at(-1)!)).reverse()).toEqual([
       ['--bias=pull-up', '--line-buffered', '--format=%e %o %s %n', 'gpiochip0', '27'],
       ['--bias=pull-down', '--line-buffered', '--format=%e %o %s %n', 'gpiochip0', '22'],
@@ -106,18 +106,18 @@ describe('GpiodGpio (libgpiod 1.x tools)', () => {
     contact.onChange((l) => seen.push(l));
     // A bouncing contact: three edges within the debounce window settle as one change.
     fake.edges('gpiochip0', 27, [0, 1, 0]);
-    await waitFor(() => seen.length > 0, 3000, 'edge');
+    await waitFor(() => seen.length > 0, 15_000, 'edge');
     await new Promise((r) => setTimeout(r, 150));
     expect(seen).toEqual([0]);
     expect(contact.read()).toBe(0);
     fake.edges('gpiochip0', 27, [1]);
-    await waitFor(() => seen.length === 2, 3000, 'second edge');
+    await waitFor(() => seen.length === 2, 15_000, 'second edge');
     expect(seen).toEqual([0, 1]);
 
     const pressed: Level[] = [];
     button.onChange((l) => pressed.push(l));
     fake.edges('gpiochip0', 22, [1]);
-    await waitFor(() => pressed.length === 1, 3000, 'button');
+    await waitFor(() => pressed.length === 1, 15_000, 'button');
   });
 
   it('passes no bias flag for as-is and refuses a bias the 1.4 tools cannot set', () => {
@@ -133,7 +133,7 @@ describe('GpiodGpio (libgpiod 1.x tools)', () => {
     gpio.output(17, 0);
     gpio.input(27, { debounceMs: 10 });
     gpio.input(22, { debounceMs: 10 });
-    await waitFor(() => [fake.holderPid('gpiochip0', 17), fake.monitorPid('gpiochip0', 27), fake.monitorPid('gpiochip0', 22)].every(alive), 3000, 'children');
+    await waitFor(() => [fake.holderPid('gpiochip0', 17), fake.monitorPid('gpiochip0', 27), fake.monitorPid('gpiochip0', 22)].every(alive), 15_000, 'children');
     const pids = [fake.holderPid('gpiochip0', 17), fake.monitorPid('gpiochip0', 27), fake.monitorPid('gpiochip0', 22)];
     await gpio.close();
     expect(pids.map(alive)).toEqual([false, false, false]);
@@ -145,7 +145,7 @@ describe('GpiodGpio (libgpiod 1.x tools)', () => {
     const contact = gpio.input(27, { debounceMs: 0 });
     const seen: Level[] = [];
     contact.onChange((l) => seen.push(l));
-    await waitFor(() => alive(fake.monitorPid('gpiochip0', 27)), 3000, 'gpiomon');
+    await waitFor(() => alive(fake.monitorPid('gpiochip0', 27)), 15_000, 'gpiomon');
     const first = fake.monitorPid('gpiochip0', 27)!;
     process.kill(first, 'SIGKILL');
     fake.setInput('gpiochip0', 27, 1); // changed while nobody watched
@@ -222,18 +222,18 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('device on the gpiod d
     expect((await (await fetch(`${base}/state`)).json()).gpio).toBe('gpiod');
     expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^portier_gpio_driver\{type="gpiod"\} 1$/m);
     expect(fake.value('gpiochip0', 17)).toBe(0);
-    await waitFor(() => alive(fake.holderPid('gpiochip0', 17)) && alive(fake.monitorPid('gpiochip0', 22)), 3000, 'relay holder and button monitor');
+    await waitFor(() => alive(fake.holderPid('gpiochip0', 17)) && alive(fake.monitorPid('gpiochip0', 22)), 15_000, 'relay holder and button monitor');
 
     fake.edges('gpiochip0', 22, [0]);
     await new Promise((r) => setTimeout(r, 100));
     fake.edges('gpiochip0', 22, [1]);
-    await waitFor(() => fake.value('gpiochip0', 17) === 1, 3000, 'relay released by the exit button');
-    await waitFor(() => fake.value('gpiochip0', 17) === 0, 3000, 'relock');
+    await waitFor(() => fake.value('gpiochip0', 17) === 1, 15_000, 'relay released by the exit button');
+    await waitFor(() => fake.value('gpiochip0', 17) === 0, 15_000, 'relock');
 
     const pids = [fake.holderPid('gpiochip0', 17), fake.monitorPid('gpiochip0', 22), fake.monitorPid('gpiochip0', 27)];
     await device.stop();
     stopped = true;
-    await waitFor(() => !pids.some(alive), 3000, 'children gone');
+    await waitFor(() => !pids.some(alive), 15_000, 'children gone');
     expect(fake.value('gpiochip0', 17)).toBe(0);
   });
 });
