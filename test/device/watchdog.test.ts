@@ -2,7 +2,7 @@
  * The watchdog follows the daemon's health, not the camera: with a camera that never delivers a
  * frame, WATCHDOG=1 keeps going out, /health says what is wrong, and the exit button works.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startDevice } from '../../device/daemon.ts';
 import { pressExitButton } from '../../device/door/simulate.ts';
 import type { SimulatedGpio } from '../../device/gpio/simulated.ts';
@@ -32,4 +32,30 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('watchdog without fram
     expect(gpio.outputHistory(device.config.door.relay.pin).some((h) => h.level === 1)).toBe(true);
     await device.stop();
   }, 30_000);
+
+  describe('over 5 minutes of simulated time', () => {
+    afterEach(() => vi.useRealTimers());
+
+    it('never leaves a gap of WatchdogSec without a ping, and the exit button still releases', async () => {
+      const d = suite.dir();
+      const sent: { at: number; fields: string[] }[] = [];
+      const config = testConfig(d, { ...idleCamera(d), systemd: { type: 'systemd-notify' } });
+      vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'Date'] });
+      // WatchdogSec=30s as in the unit; the camera delivers nothing the whole time.
+      const env = { ...process.env, ...testKeyEnv, NOTIFY_SOCKET: '/run/fake-notify', WATCHDOG_USEC: '30000000' };
+      const device = await startDevice(config, { engine: suite.engine(), env, notifyTransport: { send: async (f) => void sent.push({ at: Date.now(), fields: [...f] }) } });
+      const t0 = Date.now();
+      await vi.advanceTimersByTimeAsync(5 * 60_000);
+      const times = [t0, ...sent.filter((s) => s.fields.includes('WATCHDOG=1')).map((s) => s.at), Date.now()];
+      const gaps = times.slice(1).map((t, i) => t - times[i]);
+      expect(times.length - 2).toBeGreaterThanOrEqual(10);
+      expect(Math.max(...gaps)).toBeLessThan(30_000);
+      const gpio = device.gpio as SimulatedGpio;
+      pressExitButton(gpio, device.config.door);
+      await vi.advanceTimersByTimeAsync(500);
+      expect(gpio.outputHistory(device.config.door.relay.pin).map((h) => h.level)).toContain(1);
+      vi.useRealTimers();
+      await device.stop();
+    }, 60_000);
+  });
 });
