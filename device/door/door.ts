@@ -20,7 +20,7 @@ import type { Gpio, InputPin, Level, OutputPin } from '../gpio/types.ts';
 import type { DoorConfig } from './config.ts';
 import { relayLevels, type RelayLevels } from './levels.ts';
 
-export type DoorEventType = 'unlocked' | 'relocked' | 'opened' | 'closed' | 'held_open_alarm' | 'forced_open_alarm' | 'alarm_cleared' | 'rex';
+export type DoorEventType = 'unlocked' | 'relocked' | 'opened' | 'closed' | 'held_open_alarm' | 'forced_open_alarm' | 'alarm_cleared' | 'rex' | 'relay_fault';
 
 export interface DoorEvent {
   type: DoorEventType;
@@ -163,7 +163,16 @@ export class Door extends EventEmitter {
 
   private relock(reason: string): void {
     this.clearTimer('pulseTimer');
-    this.relay!.write(this.levels.locked);
+    try {
+      this.relay!.write(this.levels.locked);
+    } catch (err) {
+      // A relay write can fail (a GPIO helper busy or gone). Never throw out of a timer: say so
+      // and try again shortly, the lock state unchanged until a write succeeds.
+      this.log.error('relay could not be driven to the locked level; retrying', { reason, err: (err as Error).message });
+      this.emitEvent({ type: 'relay_fault', reason: `relock:${reason}` });
+      this.pulseTimer = this.clock.setTimeout(() => this.relock(reason), 1000);
+      return;
+    }
     this.locked = true;
     this.authorizedUntil = Math.min(this.authorizedUntil, this.clock.now());
     this.emitEvent({ type: 'relocked', reason });

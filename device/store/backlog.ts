@@ -1,7 +1,8 @@
 /**
- * Audit records the disk refused (full, read-only, I/O error) wait here in memory and are
- * retried, oldest first, so an event that already happened (the exit button opened the door) is
- * not lost to a bad SD card. Bounded: past `max` the oldest are dropped and counted, loudly.
+ * Door records go through here: written just after the event, off the caller's path, and when
+ * the disk refuses (full, read-only, I/O error) kept in memory and retried, oldest first, so an
+ * event that already happened (the exit button opened the door) is neither delayed by nor lost to
+ * a bad SD card. Bounded: past `max` the oldest are dropped and counted, loudly.
  */
 import { createLogger } from '../../core/log/logger.ts';
 
@@ -16,6 +17,9 @@ export interface BacklogEntry {
 export class AuditBacklog {
   private readonly items: BacklogEntry[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  /** The disk refused the last write; cleared once everything waiting is written. */
+  private failing = false;
   /** Records lost because the backlog was full. */
   dropped = 0;
 
@@ -28,41 +32,49 @@ export class AuditBacklog {
     return this.items.length;
   }
 
-  /** Write now, or keep for a retry when the disk refuses (or older records are still waiting). */
-  record(e: BacklogEntry): 'written' | 'kept' {
-    if (this.items.length === 0) {
-      try {
-        this.append(e);
-        return 'written';
-      } catch (err) {
-        log.error('audit record refused by the disk; kept in memory and retried', { kind: e.kind, error: (err as Error).message });
-      }
-    }
+  /**
+   * Queue a record; it is written on the next turn of the event loop, never inside the caller.
+   * The door emits its events before it moves the relay (the exit button's `rex`): a disk that
+   * blocks (a dying SD card stalls rather than fails) must not hold the way out.
+   */
+  record(e: BacklogEntry): void {
     this.items.push(e);
     if (this.items.length > this.o.max) {
       this.items.shift();
       this.dropped++;
       log.error('audit backlog full: the oldest record kept in memory was dropped', { dropped: this.dropped });
     }
-    this.schedule();
-    return 'kept';
+    if (!this.immediate && !this.timer) this.immediate = setImmediate(() => {
+      this.immediate = undefined;
+      this.flush();
+    });
   }
 
-  /** Write what waits, in order, until the disk refuses again. */
+  /** Write what waits, in order, until the disk refuses; then retry after retryMs. */
   flush(): void {
+    const hadFailed = this.failing;
     while (this.items.length) {
       try {
         this.append(this.items[0]);
-      } catch {
+      } catch (err) {
+        if (!this.failing) log.error('audit record refused by the disk; kept in memory and retried', { kind: this.items[0].kind, error: (err as Error).message });
+        this.failing = true;
         this.schedule();
         return;
       }
       this.items.shift();
     }
-    log.info('audit backlog written to disk');
+    this.failing = false;
+    if (hadFailed) log.info('audit backlog written to disk');
   }
 
   stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.immediate) clearImmediate(this.immediate);
+    this.immediate = undefined;
+    // A clean stop writes what it can: the door's last events (relocked) are on their way out.
+    this.flush();
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.items.length) log.error('stopping with audit records the disk refused; they are lost', { count: this.items.length });

@@ -51,4 +51,26 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('exit button with a re
       await device.stop();
     }, 30_000);
   }
+
+  it('releases before any record is written, even when the disk blocks for a second and a half', async () => {
+    const d = suite.dir();
+    const device = await runDevice(testConfig(d, idleCamera(d)), suite.engine());
+    const gpio = device.gpio as SimulatedGpio;
+    const pin = device.config.door.relay.pin;
+    const append = device.store.outbox.append.bind(device.store.outbox);
+    const relayAtWrite: number[] = [];
+    // A stalling SD card: every write takes 1.5 s of the process's time.
+    device.store.outbox.append = (e) => {
+      relayAtWrite.push(gpio.outputLevel(pin));
+      const until = Date.now() + 1500;
+      while (Date.now() < until);
+      return append(e);
+    };
+    pressExitButton(gpio, device.config.door);
+    await until('the rex record written', () => device.store.outbox.peek(100).some((e) => (e.body as { type?: string }).type === 'rex'), 10_000);
+    // The relay was already released when the first record (the press) started writing.
+    expect(relayAtWrite[0]).toBe(1);
+    device.store.outbox.append = append;
+    await device.stop();
+  }, 30_000);
 });

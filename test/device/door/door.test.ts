@@ -151,6 +151,26 @@ describe('Door', () => {
     expect(types().filter((t) => t === 'rex')).toHaveLength(1); // release is not a second press
   });
 
+  it('a relay that refuses the relock write never throws from the timer: relay_fault, then a retry locks', async () => {
+    const { door, gpio, cfg, types } = await setup();
+    await door.unlock('face:alice');
+    // The GPIO layer fails the next write (a busy or vanished helper), then recovers.
+    const relay = (door as unknown as { relay: { write: (l: 0 | 1) => void } }).relay;
+    const real = relay.write.bind(relay);
+    let failures = 1;
+    relay.write = (l) => {
+      if (failures-- > 0) throw new Error('line busy');
+      real(l);
+    };
+    expect(() => vi.advanceTimersByTime(5000)).not.toThrow();
+    expect(types()).toContain('relay_fault');
+    expect(door.state.locked).toBe(false);
+    vi.advanceTimersByTime(1000);
+    expect(door.state.locked).toBe(true);
+    expect(gpio.outputLevel(cfg.relay.pin)).toBe(relayLevels(cfg).locked);
+    expect(types().at(-1)).toBe('relocked');
+  });
+
   it('with mechanical egress the exit button only authorises the opening', async () => {
     const { gpio, cfg, relay, types } = await setup({ exitButton: { unlocks: false, graceMs: 3000 } });
     pressExitButton(gpio, cfg);
