@@ -61,7 +61,7 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('exit button with a re
     const relayAtWrite: number[] = [];
     // A stalling SD card: every write takes 1.5 s of the process's time.
     device.store.outbox.append = (e) => {
-      relayAtWrite.push(gpio.outputLevel(pin));
+      relayAtWrite.push(gpio.outputLevel(pin) ?? -1);
       const until = Date.now() + 1500;
       while (Date.now() < until);
       return append(e);
