@@ -111,9 +111,15 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
     // days as one string) is refused as invalid_profile with a logged reason, never trusted.
     const warnedInvalid = new Set<string>();
     const person = (id: string): AccessSubject | undefined => {
-      const p = store.persons.get(id);
-      if (!p) return undefined;
-      const subject = toAccessSubject({ ...p });
+      let subject: AccessSubject;
+      try {
+        const p = store.persons.get(id);
+        if (!p) return undefined;
+        subject = toAccessSubject({ ...p });
+      } catch (err) {
+        // A row whose JSON columns do not even parse: refused like any other malformed record.
+        subject = { id, invalid: `unreadable row (${(err as Error).message})` };
+      }
       if (subject.invalid && !warnedInvalid.has(id)) {
         warnedInvalid.add(id);
         log.error('person record is invalid; this person is refused until it is fixed', { personId: id, problems: subject.invalid });

@@ -56,4 +56,17 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('a device with a corru
     expect(frames).toBe(8);
     expect(logs.some((l) => l.level === 'error' && /person record is invalid/.test(l.msg))).toBe(true);
   }, 60_000);
+
+  it('a row whose JSON does not parse is refused the same way, without an unrecorded decision', async () => {
+    const d = suite.dir();
+    const device = await runDevice(testConfig(d, idleCamera(d)), suite.engine());
+    const photo = readFileSync(fixture('grace_hopper.jpg'));
+    await enrolPerson(device, { id: 'grace', name: 'Grace', active: true, validFrom: null, validUntil: null, groups: [], schedules: ALL_WEEK }, [{ label: 'g', data: photo }]);
+    device.store.db.prepare("UPDATE persons SET schedules = '{not json' WHERE id = 'grace'").run();
+    const decisions: DecisionEvent[] = [];
+    device.on('decision', (e: DecisionEvent) => decisions.push(e));
+    for (let i = 0; i < 8; i++) await device.loop.processFrame({ data: photo, format: 'jpeg', ts: Date.now(), seq: i });
+    await device.stop();
+    expect(decisions.map((x) => x.reason)).toEqual(['invalid_profile']);
+  }, 60_000);
 });
