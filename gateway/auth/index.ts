@@ -42,10 +42,12 @@ export interface Principal {
 export interface Auth {
   /** Serves the auth endpoints; false when `url` is not one of them. */
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
-  /** The logged-in user of this request, or null. */
-  principal(req: IncomingMessage): Promise<Principal | null>;
+  /** The logged-in user of this request, or null; `touch: false` does not count as activity (idle timeout). */
+  principal(req: IncomingMessage, opts?: { touch?: boolean }): Promise<Principal | null>;
   /** For state-changing requests: same-origin headers and the session's x-csrf-token. */
   checkCsrf(req: IncomingMessage): boolean;
+  /** An opaque key of the request's session (the hash the database keeps), for per-session limits; never sent. */
+  sessionKey(req: IncomingMessage): string | null;
   /** The one-time setup token while no admin exists (print it as a setup link), else null. */
   setupToken(): string | null;
   needsSetup(): boolean;
@@ -70,9 +72,9 @@ export function createAuth(deps: AuthDeps): Auth {
 
   const needsSetup = () => countAdmins(db) === 0;
 
-  async function principal(req: IncomingMessage): Promise<Principal | null> {
+  async function principal(req: IncomingMessage, opts: { touch?: boolean } = {}): Promise<Principal | null> {
     const id = readCookie(req, SESSION_COOKIE);
-    return id ? sessions.lookup(id) : null;
+    return id ? sessions.lookup(id, opts.touch ?? true) : null;
   }
 
   function checkCsrf(req: IncomingMessage): boolean {
@@ -103,6 +105,10 @@ export function createAuth(deps: AuthDeps): Auth {
     handle: (req, res, url) => dispatch(ctx, req, res, url),
     principal,
     checkCsrf,
+    sessionKey(req) {
+      const id = readCookie(req, SESSION_COOKIE);
+      return id ? sha256(id) : null;
+    },
     setupToken() {
       if (!token) return null;
       // The CLI may have issued a newer token, or an admin may have been made another way.

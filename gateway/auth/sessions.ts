@@ -16,8 +16,11 @@ export interface SessionPrincipal {
 export interface SessionStore {
   /** Starts a session; returns the cookie value. */
   create(username: string): string;
-  /** The session's user, or null when unknown or expired (an expired row is removed). */
-  lookup(id: string): SessionPrincipal | null;
+  /**
+   * The session's user, or null when unknown or expired (an expired row is removed). `touch`
+   * (default true) counts the lookup as activity for the idle timeout.
+   */
+  lookup(id: string, touch?: boolean): SessionPrincipal | null;
   remove(id: string): void;
   /** Ends every session of a user except `keepId` (after a password change). */
   removeForUser(username: string, keepId?: string): void;
@@ -47,7 +50,7 @@ export function createSessionStore(db: Database.Database, config: GatewayAuthCon
       insert.run(sha256(id), username, t, t);
       return id;
     },
-    lookup(id) {
+    lookup(id, touchIt = true) {
       if (!idPattern.test(id)) return null;
       const h = sha256(id);
       const row = select.get(h) as { created_at: number; last_seen_at: number; username: string; role: Role } | undefined;
@@ -58,7 +61,7 @@ export function createSessionStore(db: Database.Database, config: GatewayAuthCon
         return null;
       }
       // One write per second at most: the idle clock does not need finer resolution.
-      if (t - row.last_seen_at >= 1000) touch.run(t, h);
+      if (touchIt && t - row.last_seen_at >= 1000) touch.run(t, h);
       return { user: row.username, role: row.role };
     },
     remove(id) {

@@ -30,9 +30,16 @@ export interface DuplicateOf {
 
 export interface PhotoFeedback {
   name: string;
+  /**
+   * Size of the image as analysed (null when it could not be decoded). Photos larger than the
+   * engine's decodeMaxSide are downscaled first, so this can be smaller than the file's own size:
+   * `box` is in these pixels, and a UI drawing it over the photo scales from them.
+   */
+  width: number | null;
+  height: number | null;
   /** Faces found in the photo. */
   faces: number;
-  /** Box of the face that was (or would have been) enrolled, [x1, y1, x2, y2] in photo pixels. */
+  /** Box of the face that was (or would have been) enrolled, [x1, y1, x2, y2] in pixels of the analysed image (width × height). */
   box: [number, number, number, number] | null;
   quality: { ok: boolean; reasons: PhotoReason[] };
   accepted: boolean;
@@ -154,7 +161,7 @@ export function createEnrolment(deps: EnrolmentDeps): Enrolment {
   }
 
   async function analyzePhoto(data: Uint8Array, name: string) {
-    const feedback: PhotoFeedback = { name, faces: 0, box: null, quality: { ok: false, reasons: [] }, accepted: false, refusal: 'quality', duplicateOf: null, templateId: null };
+    const feedback: PhotoFeedback = { name, width: null, height: null, faces: 0, box: null, quality: { ok: false, reasons: [] }, accepted: false, refusal: 'quality', duplicateOf: null, templateId: null };
     let a: Analysis;
     try {
       a = await serial(() => engine.analyzeImage(data, { embed: 'passing', liveness: false }));
@@ -163,6 +170,8 @@ export function createEnrolment(deps: EnrolmentDeps): Enrolment {
       feedback.quality.reasons = ['not_an_image'];
       return { feedback, embedding: null, score: null };
     }
+    feedback.width = a.width;
+    feedback.height = a.height;
     feedback.faces = a.faces.length;
     if (a.faces.length === 0) {
       feedback.quality.reasons = ['no_face'];

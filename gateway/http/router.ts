@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Enrolment } from '../enrol/enrol.ts';
 import type { GatewayStore } from '../store/types.ts';
 import type { GatewayHttpConfig } from './config.ts';
-import type { CommandFn, GatewayHttpDeps, Principal, ProvisionFn } from './types.ts';
+import type { AuthGate, CommandFn, GatewayHttpDeps, Principal, ProvisionFn } from './types.ts';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -34,6 +34,8 @@ export const STREAMED: unique symbol = Symbol('streamed');
 export interface Services {
   config: GatewayHttpConfig;
   store: GatewayStore;
+  /** Long-lived responses (the audit stream) re-check their login with it while open. */
+  auth: Pick<AuthGate, 'principal' | 'sessionKey'>;
   enrolment: Enrolment;
   provision: ProvisionFn;
   command: CommandFn;

@@ -55,7 +55,7 @@ export const routes: Route[] = [
     action: 'person.enrol',
     body: 'upload',
     description:
-      'Enrol from photos: `multipart/form-data` (one or more file parts; optional field `force`) or JSON `{photos: [{name, data: base64}], force?}`. Each photo gets `{name, faces, box, quality: {ok, reasons}, accepted, refusal, duplicateOf: {personId, name, score} | null, templateId}`; reasons: `too_small`, `blurry`, `too_dark`, `too_bright`, `pose`, `multiple_faces`, `no_face`, `not_an_image`. A face matching another person is refused unless `force` (enrol.onDuplicate).',
+      'Enrol from photos: `multipart/form-data` (one or more file parts; optional field `force`) or JSON `{photos: [{name, data: base64}], force?}`. Each photo gets `{name, width, height, faces, box, quality: {ok, reasons}, accepted, refusal, duplicateOf: {personId, name, score} | null, templateId}`; reasons: `too_small`, `blurry`, `too_dark`, `too_bright`, `pose`, `multiple_faces`, `no_face`, `not_an_image`. A face matching another person is refused unless `force` (enrol.onDuplicate).',
     handler: enrolPhotos,
   },
   {
@@ -143,7 +143,7 @@ export const routes: Route[] = [
     path: '/api/audit/stream',
     role: 'viewer',
     description:
-      'New audit entries live, as server-sent events (`text/event-stream`): each entry once as `id: <id>` and `data: <entry as in GET /api/audit, with personName>`; a `: ping` comment every 15 s. Starts after the newest entry, or after `Last-Event-ID` (browser reconnect) or `after=<id>`.',
+      'New audit entries live, as server-sent events (`text/event-stream`): each entry once as `id: <id>` and `data: <entry as in GET /api/audit, with personName>`; a `: ping` comment every 15 s. Starts after the newest entry, or after `Last-Event-ID` (browser reconnect) or `after=<id>`. Ends when the session does (logout, idle timeout, user deleted); at most 5 open streams per session (429 beyond).',
     handler: auditStream,
   },
 ];

@@ -49,6 +49,7 @@ export function createGatewayHttp(deps: GatewayHttpDeps): GatewayHttp {
   const services: Services = {
     config,
     store: deps.store,
+    auth: deps.auth,
     enrolment,
     provision: deps.provision,
     command: deps.command,

@@ -19,10 +19,15 @@ export interface Principal {
 export interface AuthGate {
   /** Serves /api/auth/*, /api/setup* and /api/users*; resolves true when it answered the request. */
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
-  /** The logged-in user, or null. */
-  principal(req: IncomingMessage): Promise<Principal | null>;
+  /**
+   * The logged-in user, or null. `touch: false` checks without counting as activity, for
+   * re-checks of a long-lived connection (an open live view must not keep an idle session alive).
+   */
+  principal(req: IncomingMessage, opts?: { touch?: boolean }): Promise<Principal | null>;
   /** Same-origin headers and the session's x-csrf-token, for state-changing requests. */
   checkCsrf(req: IncomingMessage): boolean;
+  /** An opaque key of the request's login session (never sent anywhere), for per-session limits; without it the user name is the key. */
+  sessionKey?(req: IncomingMessage): string | null;
 }
 
 export interface ProvisionResult {

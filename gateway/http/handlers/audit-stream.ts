@@ -7,13 +7,20 @@
  * admin actions, another process on the same database — all show up. A comment line every
  * pingMs keeps proxies and NAT from dropping an idle connection. The timer stops as soon as the
  * response closes (client gone, or the server's stop() destroying the socket).
+ *
+ * The login is checked again before every read, without counting as activity: after a logout,
+ * a deleted user, a password change (other sessions end) or an idle timeout the stream ends
+ * before it sends anything more, and an open live view alone does not keep a session alive.
+ * Each session may hold a few streams at once (tabs); more are refused with 429 so a runaway page
+ * cannot make the gateway poll its database without bound.
  */
 import type { ServerResponse } from 'node:http';
 import { createLogger } from '../../../core/log/logger.ts';
 import type { GatewayStore } from '../../store/types.ts';
 import { auditView, personNames } from '../present.ts';
+import { ApiError } from '../errors.ts';
 import { QueryReader } from '../query.ts';
-import { STREAMED, type Handler } from '../router.ts';
+import { STREAMED, type Handler, type Services } from '../router.ts';
 
 const log = createLogger('gateway-http');
 
@@ -26,6 +33,8 @@ export interface AuditStreamOptions {
   retryMs?: number;
   /** Entries read per query; a backlog (reconnect after a while) is sent over several ticks. */
   batch?: number;
+  /** Streams one login session may hold open at once; the next one gets 429. */
+  maxPerSession?: number;
 }
 
 /** Where to start: Last-Event-ID (browser reconnect), `?after=` (a page reopening its stream), else the newest entry. */
@@ -41,14 +50,34 @@ export function createAuditStream(opts: AuditStreamOptions = {}): Handler {
   const pingMs = opts.pingMs ?? 15_000;
   const retryMs = opts.retryMs ?? 2000;
   const batch = opts.batch ?? 200;
+  const maxPerSession = opts.maxPerSession ?? 5;
+  // Open streams per session key, per server (its services object).
+  const openBy = new WeakMap<Services, Map<string, number>>();
 
   return (ctx) => {
     const q = new QueryReader(ctx.url.searchParams);
     const after = q.int('after', 0, Number.MAX_SAFE_INTEGER);
     q.done();
-    const { store } = ctx.services;
+    const { store, auth } = ctx.services;
+    const req = ctx.req;
     const res: ServerResponse = ctx.res;
-    let last = startId(store, ctx.req.headers['last-event-id'], after);
+
+    const open = openBy.get(ctx.services) ?? new Map<string, number>();
+    openBy.set(ctx.services, open);
+    const key = auth.sessionKey?.(req) ?? `user:${ctx.principal?.user ?? ''}`;
+    const held = open.get(key) ?? 0;
+    if (held >= maxPerSession) throw new ApiError(429, 'too_many_streams', `this session already has ${held} live audit streams open; close one first`);
+    open.set(key, held + 1);
+    let counted = true;
+    const release = () => {
+      if (!counted) return;
+      counted = false;
+      const n = (open.get(key) ?? 1) - 1;
+      if (n > 0) open.set(key, n);
+      else open.delete(key);
+    };
+
+    let last = startId(store, req.headers['last-event-id'], after);
 
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -68,10 +97,19 @@ export function createAuditStream(opts: AuditStreamOptions = {}): Handler {
       }
     };
 
-    const tick = () => {
+    let busy = false;
+    const tick = async () => {
       if (res.destroyed || res.writableEnded) return stop();
-      if (waitingForDrain) return; // a slow client: read more only once it has taken what it has
+      if (waitingForDrain || busy) return; // a slow client: read more only once it has taken what it has
+      busy = true;
       try {
+        // Logged out, deleted, password changed or idle: end before sending anything more.
+        if (!(await auth.principal(req, { touch: false }))) {
+          stop();
+          res.end();
+          return;
+        }
+        if (res.destroyed || res.writableEnded) return stop();
         const entries = store.audit.since(last, batch);
         if (entries.length) {
           const names = personNames(store, entries);
@@ -85,14 +123,17 @@ export function createAuditStream(opts: AuditStreamOptions = {}): Handler {
         log.warn('audit stream stopped', { error: (err as Error).message });
         stop();
         res.end();
+      } finally {
+        busy = false;
       }
     };
 
-    const timer = setInterval(tick, pollMs);
+    const timer = setInterval(() => void tick(), pollMs);
     // Never the reason the process stays up.
     timer.unref();
     function stop() {
       clearInterval(timer);
+      release();
     }
     res.once('close', stop);
     write(`retry: ${retryMs}\n\n`);

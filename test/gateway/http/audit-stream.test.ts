@@ -2,6 +2,8 @@
 import { createServer, request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
+import { createAuth, gatewayAuthConfigSchema, type Auth } from '../../../gateway/auth/index.ts';
+import type { Logger } from '../../../core/log/logger.ts';
 import { createAuditStream } from '../../../gateway/http/handlers/audit-stream.ts';
 import type { RequestContext } from '../../../gateway/http/router.ts';
 import { storeSuite } from '../store/helpers.ts';
@@ -100,6 +102,29 @@ async function eventually(pred: () => boolean, ms = 2000): Promise<void> {
   expect(pred()).toBe(true);
 }
 
+// Refusals are logged as warnings by design; here they are the expected outcome.
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
+
+/** The gateway with the real auth (its clock in the test's hands) and a logged-in admin's cookie and CSRF token. */
+async function withRealAuth(start: ReturnType<typeof apiSuite>) {
+  const clock = { t: Date.now() };
+  let auth!: Auth;
+  const api = await start({
+    makeAuth: (store) => (auth = createAuth({ db: store.db, config: gatewayAuthConfigSchema.parse({ scryptLogN: 14 }), audit: () => undefined, now: () => clock.t, log: quiet })),
+  });
+  const setup = await fetch(`${api.base}/api/setup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: auth.setupToken(), username: 'root', password: 'correct horse battery' }),
+  });
+  expect(setup.status).toBe(201);
+  const cookie = setup.headers.get('set-cookie')!.split(';')[0];
+  const { csrfToken } = (await setup.json()) as { csrfToken: string };
+  return { api, auth, clock, cookie, csrf: csrfToken };
+}
+
+const decision = (id: string) => ({ id, ts: Date.now(), kind: 'decision', body: { granted: true, door: 'main' } });
+
 describe('gateway API: live audit stream', () => {
   const start = apiSuite();
 
@@ -189,6 +214,59 @@ describe('gateway API: live audit stream', () => {
     }
   });
 
+  it('ends when the session is logged out, and sends nothing written after', async () => {
+    const { api, cookie, csrf } = await withRealAuth(start);
+    const sse = connect(api.base, '/api/audit/stream', { cookie });
+    expect((await sse.ready).statusCode).toBe(200);
+    api.store.audit.ingest('dev-1', [decision('before')]);
+    await sse.until(() => sse.raw().includes('"before"'));
+
+    const out = await fetch(`${api.base}/api/auth/logout`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf } });
+    expect(out.status).toBe(200);
+    await sse.until(() => sse.closed());
+    api.store.audit.ingest('dev-1', [decision('after')]);
+    await new Promise((r) => setTimeout(r, 700));
+    expect(sse.raw()).not.toContain('"after"');
+    // Reconnecting with the dead cookie is refused.
+    expect((await fetch(`${api.base}/api/audit/stream`, { headers: { cookie } })).status).toBe(401);
+  });
+
+  it('ends at the idle timeout: an open stream does not keep the session alive', async () => {
+    const { api, clock, cookie } = await withRealAuth(start);
+    const sse = connect(api.base, '/api/audit/stream', { cookie });
+    await sse.until(() => sse.raw().includes('retry:'));
+    // 20 minutes of watching (the stream re-checks the login many times meanwhile) ...
+    clock.t += 20 * 60_000;
+    await new Promise((r) => setTimeout(r, 700));
+    expect(sse.closed()).toBe(false);
+    api.store.audit.ingest('dev-1', [decision('while-watching')]);
+    await sse.until(() => sse.raw().includes('"while-watching"'));
+    // ... then 20 more: 40 minutes since the last request, past the 30-minute idle timeout.
+    clock.t += 20 * 60_000;
+    await sse.until(() => sse.closed());
+    api.store.audit.ingest('dev-1', [decision('after-expiry')]);
+    await new Promise((r) => setTimeout(r, 700));
+    expect(sse.raw()).not.toContain('"after-expiry"');
+  });
+
+  it('allows five streams per session and refuses the sixth with 429 until one closes', async () => {
+    const api = await start();
+    const streams = [1, 2, 3, 4, 5].map(() => connect(api.base));
+    for (const s of streams) expect((await s.ready).statusCode).toBe(200);
+    const sixth = await api.call('viewer', '/api/audit/stream');
+    expect(sixth.status).toBe(429);
+    expect((await sixth.json()).error).toBe('too_many_streams');
+    // Another user (another session) is not affected.
+    const other = connect(api.base, '/api/audit/stream', { 'x-test-user': 'alice:admin' });
+    expect((await other.ready).statusCode).toBe(200);
+    other.close();
+    streams[0].close();
+    const again = connect(api.base);
+    await eventually(() => again.raw().includes('retry:'));
+    expect((await again.ready).statusCode).toBe(200);
+    for (const s of [...streams.slice(1), again]) s.close();
+  });
+
   it('reads the store after an id, oldest first, and knows the newest id', async () => {
     const api = await start();
     expect(api.store.audit.lastId()).toBe(0);
@@ -214,7 +292,8 @@ describe('gateway API: live audit stream keep-alive', () => {
     const store = stores.open(stores.dir());
     const handler = createAuditStream({ pollMs: 20, pingMs: 100 });
     const server = createServer((req, res) => {
-      const ctx = { req, res, url: new URL(req.url!, 'http://x'), params: {}, principal: null, services: { store } } as unknown as RequestContext;
+      const auth = { principal: async () => ({ user: 'victor', role: 'viewer' as const }) };
+      const ctx = { req, res, url: new URL(req.url!, 'http://x'), params: {}, principal: null, services: { store, auth } } as unknown as RequestContext;
       void handler(ctx);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -1,5 +1,6 @@
 /** Enrolment over HTTP with the real vision engine: multipart and base64 uploads, per-photo feedback, duplicates. */
 import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VisionEngine } from '../../../core/vision/engine.ts';
 import { fixture, hasModels, makeEngine, skipReason } from '../../helpers.ts';
@@ -63,6 +64,25 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('gateway API: enrolmen
     const third = await person(api, 'Third');
     const after = await (await api.call('admin', `/api/people/${third}/photos`, { method: 'POST', json: { photos: [{ name: 'g.jpg', data: b64(hopper) }] } })).json();
     expect(after.photos[0].duplicateOf).toMatchObject({ personId: other, name: 'Not Grace' });
+  });
+
+  it('gives the size of the image as analysed, so the face box can be drawn over a downscaled photo', async () => {
+    const api = await start({ engine });
+    const id = await person(api, 'Grace Hopper');
+    // 3000 px: over vision.decodeMaxSide (1920), so the engine works on a downscaled copy.
+    const big = await sharp(hopper).resize({ width: 3000 }).jpeg({ quality: 90 }).toBuffer();
+    const r = await (await api.call('admin', `/api/people/${id}/photos`, { method: 'POST', json: { photos: [{ name: 'big.jpg', data: big.toString('base64') }, { name: 'small.jpg', data: hopper.toString('base64') }, { name: 'x.gif', data: Buffer.from('GIF89a nope').toString('base64') }] } })).json();
+    const [large, small, broken] = r.photos;
+    expect(small).toMatchObject({ width: 512, height: 512, faces: 1 });
+    expect(large).toMatchObject({ width: 1920, height: 1920, faces: 1 });
+    expect(broken).toMatchObject({ width: null, height: null });
+    // The box is in the analysed pixels: the same face, scaled by 1920/512, inside 1920 x 1920.
+    const [x1, y1, x2, y2] = large.box as number[];
+    expect(x2).toBeLessThanOrEqual(1920);
+    expect(y2).toBeLessThanOrEqual(1920);
+    const scale = 1920 / 512;
+    expect(Math.abs(x1 - small.box[0] * scale)).toBeLessThan(40);
+    expect(Math.abs(y1 - small.box[1] * scale)).toBeLessThan(40);
   });
 
   it('validates uploads: unknown person 404, no photos 400, too many 400, bad base64 400, oversized 413', async () => {

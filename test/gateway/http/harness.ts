@@ -51,7 +51,14 @@ export function apiSuite() {
   afterEach(async () => {
     for (const s of servers.splice(0)) await s.stop();
   });
-  return async (o: Partial<GatewayHttpDeps> & { storeConfig?: Record<string, unknown>; commandResult?: CommandResult | (() => Promise<CommandResult>) } = {}): Promise<Api> => {
+  return async (
+    o: Partial<GatewayHttpDeps> & {
+      storeConfig?: Record<string, unknown>;
+      commandResult?: CommandResult | (() => Promise<CommandResult>);
+      /** The real auth (or another) over this store, instead of the x-test-user double. */
+      makeAuth?: (store: SqliteGatewayStore) => AuthGate;
+    } = {},
+  ): Promise<Api> => {
     const store = stores.open(stores.dir(), o.storeConfig ?? {});
     const auth = fakeAuth();
     const commands: Api['commands'] = [];
@@ -70,7 +77,7 @@ export function apiSuite() {
     const http = createGatewayHttp({
       config: { host: '127.0.0.1', port: 0, maxJsonBytes: 64 * 1024, ...((o.config as object) ?? {}) },
       store,
-      auth,
+      auth: o.makeAuth ? o.makeAuth(store) : auth,
       engine: o.engine ?? noEngine,
       provision: o.provision ?? provision,
       command: o.command ?? command,
