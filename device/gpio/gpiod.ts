@@ -21,7 +21,8 @@
  * - Inputs: read once with gpioget, then `gpiomon` with the configured bias streams edges,
  *   debounced in software like the simulated driver; each edge carries the new level, so a change
  *   in the moment between the two requests is corrected by the next edge. A holder or monitor
- *   that dies unexpectedly is restarted after a second.
+ *   that dies unexpectedly, or fails to start at all, is restarted after a second (Supervised);
+ *   healthy() says whether every one runs.
  */
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -41,7 +42,7 @@ interface Resolved extends LineRef {
   bias?: Bias;
 }
 
-/** A child that may be replaced; close() ends every one and waits for it. */
+/** Every child started; close() ends each one and waits for it. */
 class Children {
   private readonly live = new Set<ChildProcess>();
   track(child: ChildProcess, what: string): ChildProcess {
@@ -49,7 +50,9 @@ class Children {
     let stderr = '';
     child.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-500)));
     child.on('error', (err) => log.error(`${what} could not start`, { err: err.message }));
+    // A child that failed to spawn emits 'close' but never 'exit'.
     child.on('exit', () => this.live.delete(child));
+    child.on('close', () => this.live.delete(child));
     Object.assign(child, { lastStderr: () => stderr.trim() });
     return child;
   }
@@ -57,7 +60,7 @@ class Children {
     const waits = [...this.live].map(
       (c) =>
         new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          if (c.pid === undefined || c.exitCode !== null || c.signalCode !== null) return resolve();
           c.once('exit', () => resolve());
           setTimeout(() => {
             c.kill('SIGKILL');
@@ -70,12 +73,89 @@ class Children {
 }
 const stderrOf = (c: ChildProcess) => (c as ChildProcess & { lastStderr?: () => string }).lastStderr?.() ?? '';
 
+/**
+ * One long-lived tool process (an output's holder, an input's monitor), started again a second
+ * after it ends unexpectedly. The end is taken from 'exit' or 'close', whichever comes first, once
+ * per child: a child that fails to spawn (ENOENT, EAGAIN, EMFILE) emits 'error' and 'close' but
+ * never 'exit', and must be restarted all the same.
+ */
+class Supervised {
+  private child: ChildProcess | undefined;
+  private timer: unknown;
+  private stopped = false;
+
+  constructor(
+    private readonly o: {
+      what: string;
+      fields: Record<string, unknown>;
+      clock: Clock;
+      children: Children;
+      spawn: () => ChildProcess;
+      /** Runs before a restart (an input reads its level again). */
+      beforeRestart?: () => void;
+    },
+  ) {}
+
+  /** A child is running: spawned, and not known to have ended. */
+  get alive(): boolean {
+    const c = this.child;
+    return !!c && c.pid !== undefined && c.exitCode === null && c.signalCode === null;
+  }
+
+  start(): ChildProcess {
+    const child = this.o.children.track(this.o.spawn(), this.o.what);
+    this.child = child;
+    let ended = false;
+    const onEnd = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (ended) return;
+      ended = true;
+      if (this.child !== child || this.stopped) return;
+      this.child = undefined;
+      log.error(`${this.o.what} ended; restarting it`, { ...this.o.fields, code, signal, spawned: child.pid !== undefined, stderr: stderrOf(child) });
+      this.restartLater();
+    };
+    child.on('exit', onEnd);
+    child.on('close', onEnd);
+    return child;
+  }
+
+  private restartLater(): void {
+    this.timer = this.o.clock.setTimeout(() => {
+      this.timer = undefined;
+      if (this.stopped || this.child) return;
+      this.o.beforeRestart?.();
+      try {
+        this.start();
+      } catch (err) {
+        // spawn() throws outright for errors other than the usual ones; try again later.
+        log.error(`${this.o.what} could not start; trying again`, { ...this.o.fields, err: (err as Error).message });
+        this.restartLater();
+      }
+    }, RESTART_MS);
+  }
+
+  /** End the current child (if any) without a restart; `stop` also ends supervision. */
+  end(how: (child: ChildProcess) => void): void {
+    if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    const c = this.child;
+    this.child = undefined;
+    if (c) how(c);
+  }
+
+  stop(how: (child: ChildProcess) => void): void {
+    this.stopped = true;
+    this.end(how);
+  }
+}
+
 export class GpiodGpio implements Gpio {
   readonly kind = 'gpiod';
   readonly tools: GpiodTools;
   private readonly clock: Clock;
   private readonly children = new Children();
   private readonly open = new Map<number, { close(): void }>();
+  private readonly supervised = new Set<Supervised>();
 
   constructor(private readonly cfg: GpiodConfig, deps: { clock?: Clock } = {}) {
     this.clock = deps.clock ?? systemClock;
@@ -101,45 +181,34 @@ export class GpiodGpio implements Gpio {
     const tools = this.tools;
     tools.setNow(line, initial);
     let level: Level = initial;
-    let holder: ChildProcess | undefined;
     let closed = false;
-    let restart: unknown;
-    const startHolder = () => {
-      const child = this.children.track(tools.hold(line, level), `gpioset holder for ${line.label}`);
-      holder = child;
-      child.on('exit', (code, signal) => {
-        if (holder !== child || closed) return;
-        holder = undefined;
-        log.error('gpioset holding an output exited; restarting it', { pin, line: line.label, code, signal, stderr: stderrOf(child) });
-        restart = this.clock.setTimeout(() => !closed && !holder && startHolder(), RESTART_MS);
-      });
-    };
-    const stopHolder = (how: 'kill' | 'release') => {
-      const child = holder;
-      holder = undefined;
-      if (restart !== undefined) this.clock.clearTimeout(restart);
-      restart = undefined;
-      if (!child) return;
-      // EOF ends gpioset --mode=wait after its value is set; a signal ends it at once.
-      if (how === 'release') child.stdin?.end();
-      else child.kill('SIGTERM');
-    };
-    startHolder();
+    const holder = new Supervised({
+      what: `gpioset holder for ${line.label}`,
+      fields: { pin, line: line.label },
+      clock: this.clock,
+      children: this.children,
+      spawn: () => tools.hold(line, level),
+    });
+    this.supervised.add(holder);
+    holder.start();
     const handle: OutputPin = {
       pin,
       write: (v: Level) => {
         if (closed) throw new Error(`GPIO ${pin} is closed`);
-        if (v === level && holder) return;
-        stopHolder('kill');
+        // Only a running holder keeps the level: after one that died (or never started) set it again.
+        if (v === level && holder.alive) return;
+        holder.end((c) => c.kill('SIGTERM'));
         tools.setNow(line, v);
         level = v;
-        startHolder();
+        holder.start();
       },
       read: () => level,
       close: () => {
         if (closed) return;
         closed = true;
-        stopHolder('release');
+        // EOF ends gpioset --mode=wait after its value is set; a signal ends it at once.
+        holder.stop((c) => c.stdin?.end());
+        this.supervised.delete(holder);
         this.open.delete(pin);
       },
     };
@@ -156,34 +225,35 @@ export class GpiodGpio implements Gpio {
     const debouncer = new Debouncer(this.tools.get(line, bias), opts.debounceMs, this.clock, (level, ts) =>
       listeners.emit(level, ts, (err) => log.error('input listener threw', { pin, err: String(err) })),
     );
-    let monitor: ChildProcess | undefined;
     let closed = false;
-    let restart: unknown;
-    const startMonitor = () => {
-      const child = this.children.track(this.tools.monitor(line, bias), `gpiomon for ${line.label}`);
-      monitor = child;
-      createInterface({ input: child.stdout! }).on('line', (text) => {
-        const level = parseMonitorLine(text);
-        if (level === null) return log.warn('unexpected gpiomon output', { pin, text });
-        if (!closed) debouncer.input(level);
-      });
-      child.on('exit', (code, signal) => {
-        if (monitor !== child || closed) return;
-        monitor = undefined;
-        log.error('gpiomon watching an input exited; restarting it', { pin, line: line.label, code, signal, stderr: stderrOf(child) });
-        restart = this.clock.setTimeout(() => {
-          if (closed || monitor) return;
-          // Edges while nobody watched are lost: read the level again before watching.
-          try {
-            debouncer.input(this.tools.get(line, bias));
-          } catch (err) {
-            log.error('gpioget failed', { pin, err: (err as Error).message });
-          }
-          startMonitor();
-        }, RESTART_MS);
-      });
-    };
-    startMonitor();
+    const monitor = new Supervised({
+      what: `gpiomon for ${line.label}`,
+      fields: { pin, line: line.label },
+      clock: this.clock,
+      children: this.children,
+      spawn: () => {
+        const child = this.tools.monitor(line, bias);
+        // stdout is missing only when the spawn failed before its pipes were made (EMFILE).
+        if (child.stdout) {
+          createInterface({ input: child.stdout }).on('line', (text) => {
+            const level = parseMonitorLine(text);
+            if (level === null) return log.warn('unexpected gpiomon output', { pin, text });
+            if (!closed) debouncer.input(level);
+          });
+        }
+        return child;
+      },
+      beforeRestart: () => {
+        // Edges while nobody watched are lost: read the level again before watching.
+        try {
+          debouncer.input(this.tools.get(line, bias));
+        } catch (err) {
+          log.error('gpioget failed', { pin, err: (err as Error).message });
+        }
+      },
+    });
+    this.supervised.add(monitor);
+    monitor.start();
     const handle: InputPin = {
       pin,
       read: () => debouncer.level,
@@ -191,17 +261,21 @@ export class GpiodGpio implements Gpio {
       close: () => {
         if (closed) return;
         closed = true;
-        if (restart !== undefined) this.clock.clearTimeout(restart);
         debouncer.dispose();
         listeners.clear();
-        monitor?.kill('SIGTERM');
-        monitor = undefined;
+        monitor.stop((c) => c.kill('SIGTERM'));
+        this.supervised.delete(monitor);
         this.open.delete(pin);
       },
     };
     this.open.set(pin, handle);
     log.info('input line watched', { pin, line: line.label, chip: line.chip, offset: line.offset, bias, level: debouncer.level });
     return handle;
+  }
+
+  /** Every holder and monitor of an open pin is running (false while one waits for its restart). */
+  healthy(): boolean {
+    return [...this.supervised].every((s) => s.alive);
   }
 
   /** Release every line and wait for the tools to exit. */

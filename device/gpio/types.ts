@@ -26,4 +26,9 @@ export interface Gpio {
   input(pin: number, opts: { debounceMs: number }): InputPin;
   /** Release every pin still open. */
   close(): Promise<void>;
+  /**
+   * Whether the driver's helper processes (gpiod: an output's holder, an input's monitor) all
+   * run; false while one waits for its restart. Absent where there are none.
+   */
+  healthy?(): boolean;
 }

@@ -3,6 +3,7 @@
  * chip label, bias on inputs, outputs held from their initial level, edges debounced, children
  * gone after close; and board detection refusing an implicit gpio.type on a Raspberry Pi.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -152,6 +153,55 @@ describe('GpiodGpio (libgpiod 1.x tools)', () => {
     await waitFor(() => fake.monitorPid('gpiochip0', 27) !== first && alive(fake.monitorPid('gpiochip0', 27)), 4000, 'restarted gpiomon');
     expect(seen).toEqual([1]);
     expect(fake.calls('gpioget')).toHaveLength(2);
+  });
+});
+
+describe('children that fail to spawn (ENOENT, EAGAIN, EMFILE: \'error\' and \'close\', never \'exit\')', () => {
+  /** The next `count` holders or monitors fail to spawn, as a missing tool or exhausted process table makes them. */
+  function failSpawns(gpio: GpiodGpio, fake: FakeGpiod, tool: 'hold' | 'monitor', count = 1): { failed: () => number } {
+    let failed = 0;
+    const tools = gpio.tools as unknown as Record<typeof tool, (...args: unknown[]) => ChildProcess>;
+    const real = tools[tool].bind(gpio.tools);
+    tools[tool] = (...args) => {
+      if (failed >= count) return real(...args);
+      failed++;
+      return spawn(join(fake.bin, 'no-such-tool'), [], { stdio: ['pipe', 'pipe', 'pipe'] });
+    };
+    return { failed: () => failed };
+  }
+
+  it('restarts a relay holder that never started, and a write of the same level is not skipped meanwhile', async () => {
+    const { fake, gpio } = setup();
+    failSpawns(gpio, fake, 'hold', 2);
+    const relay = gpio.output(17, 1);
+    expect(gpio.healthy()).toBe(false);
+    await new Promise((r) => setTimeout(r, 100)); // 'error' and 'close' have come
+    expect(gpio.healthy()).toBe(false);
+    const sets = fake.calls('gpioset').length;
+    // The failed holder is not taken for a running one: the level is set again.
+    relay.write(1);
+    expect(fake.calls('gpioset').length).toBe(sets + 1);
+    expect(fake.calls('gpioset').at(-1)).toEqual(['--mode=exit', 'gpiochip0', '17=1']);
+    // That holder failed too; the next restart (a second later) starts a real one.
+    await waitFor(() => alive(fake.holderPid('gpiochip0', 17)) && gpio.healthy(), 15_000, 'restarted holder');
+    expect(fake.calls('gpioset').at(-1)).toEqual(['--mode=wait', 'gpiochip0', '17=1']);
+  });
+
+  it('restarts a monitor that never started, reading the level first; healthy() follows', async () => {
+    const { fake, gpio } = setup();
+    expect(gpio.healthy()).toBe(true);
+    failSpawns(gpio, fake, 'monitor');
+    const contact = gpio.input(27, { debounceMs: 0 });
+    const seen: Level[] = [];
+    contact.onChange((l) => seen.push(l));
+    fake.setInput('gpiochip0', 27, 1);
+    await waitFor(() => alive(fake.monitorPid('gpiochip0', 27)), 15_000, 'restarted gpiomon');
+    expect(gpio.healthy()).toBe(true);
+    expect(seen).toEqual([1]);
+    // A monitor killed later is unhealthy until its restart.
+    process.kill(fake.monitorPid('gpiochip0', 27)!, 'SIGKILL');
+    await waitFor(() => !gpio.healthy(), 15_000, 'unhealthy');
+    await waitFor(() => gpio.healthy(), 15_000, 'healthy again');
   });
 });
 
