@@ -1,10 +1,15 @@
 /**
  * Which GPIO driver runs. A config written for a real door but missing its gpio section must not
  * quietly drive the in-memory relay while the real lock stays untouched, so on a board that has
- * GPIO (a Raspberry Pi or NVIDIA Jetson, recognised from the device-tree model) `gpio.type` has to
- * be explicit. The check reads the raw setting: `type` has no schema default for this reason.
+ * GPIO (a Raspberry Pi or NVIDIA Jetson, recognised from the device tree) `gpio.type` has to be
+ * explicit. The check reads the raw setting: `type` has no schema default for this reason.
+ *
+ * The model string is the carrier board's ("Seeed reComputer J4012", a compute-module carrier's
+ * own name), so `compatible` beside it is read too: its list names the SoC (nvidia,tegra234;
+ * brcm,bcm2711; brcm,bcm2837) whatever the carrier is called.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createLogger } from '../../core/log/logger.ts';
 import type { GpioConfig, GpioType } from './config.ts';
 
@@ -16,17 +21,28 @@ export interface Board {
   model: string;
 }
 
-/** The board from the device-tree model file, or null off-board (no file, or another machine). */
-export function detectBoard(modelFile = '/proc/device-tree/model'): Board | null {
-  let model: string;
+/** Device-tree strings: the model is one NUL-terminated string, compatible a NUL-separated list. */
+function readStrings(file: string): string[] {
   try {
-    // The device tree stores the model as a NUL-terminated string.
-    model = readFileSync(modelFile, 'utf8').replace(/\0/g, '').trim();
+    return readFileSync(file, 'utf8')
+      .split('\0')
+      .map((s) => s.trim())
+      .filter(Boolean);
   } catch {
-    return null;
+    return [];
   }
-  if (/raspberry pi/i.test(model)) return { kind: 'raspberry-pi', model };
-  if (/jetson/i.test(model)) return { kind: 'jetson', model };
+}
+
+/**
+ * The board from the device-tree model file and the `compatible` file beside it, or null
+ * off-board (no files, or another machine).
+ */
+export function detectBoard(modelFile = '/proc/device-tree/model', compatibleFile = join(dirname(modelFile), 'compatible')): Board | null {
+  const model = readStrings(modelFile).join(' ');
+  const compatible = readStrings(compatibleFile);
+  const name = model || compatible[0] || '';
+  if (/raspberry pi/i.test(model) || compatible.some((c) => /^(raspberrypi,|brcm,bcm27|brcm,bcm283[5-7]$)/i.test(c))) return { kind: 'raspberry-pi', model: name };
+  if (/jetson/i.test(model) || compatible.some((c) => /^nvidia,tegra/i.test(c))) return { kind: 'jetson', model: name };
   return null;
 }
 

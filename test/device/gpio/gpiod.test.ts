@@ -245,6 +245,25 @@ describe('board detection', () => {
     expect(resolveGpioType(gpioConfigSchema.parse({ boardModelFile: model('QEMU Virt Machine') }))).toBe('simulated');
   });
 
+  it('recognises third-party carriers from the device-tree compatible list', () => {
+    const board = (modelText: string | null, compatible: string[] | null) => {
+      const t = tempDir();
+      cleanups.push(t.cleanup);
+      if (modelText !== null) writeFileSync(join(t.dir, 'model'), modelText + '\0');
+      if (compatible) writeFileSync(join(t.dir, 'compatible'), compatible.map((c) => c + '\0').join(''));
+      return join(t.dir, 'model');
+    };
+    const jetson = board('Seeed reComputer J4012', ['seeed,recomputer-j4012', 'nvidia,p3767-0000', 'nvidia,tegra234']);
+    expect(detectBoard(jetson)).toEqual({ kind: 'jetson', model: 'Seeed reComputer J4012' });
+    expect(() => resolveGpioType(gpioConfigSchema.parse({ boardModelFile: jetson }))).toThrow(/gpio\.type is not set and this is a Seeed reComputer J4012/);
+    expect(detectBoard(board('Acme CM4 carrier', ['acme,cm4-carrier', 'raspberrypi,4-compute-module', 'brcm,bcm2711']))?.kind).toBe('raspberry-pi');
+    expect(detectBoard(board('Acme industrial CM5', ['acme,cm5', 'brcm,bcm2712']))?.kind).toBe('raspberry-pi');
+    expect(detectBoard(board('Acme router', ['acme,router', 'brcm,bcm4908']))).toBeNull();
+    expect(detectBoard(board('Acme industrial CM3', ['acme,cm3', 'brcm,bcm2837']))?.kind).toBe('raspberry-pi');
+    expect(detectBoard(board(null, ['nvidia,p3737-0000+p3701-0000', 'nvidia,tegra234']))).toEqual({ kind: 'jetson', model: 'nvidia,p3737-0000+p3701-0000' });
+    expect(detectBoard(board('QEMU Virt Machine', ['linux,dummy-virt']))).toBeNull();
+  });
+
   it('stops the daemon start on a Pi whose config has no gpio section', async () => {
     const t = tempDir();
     cleanups.push(t.cleanup);
