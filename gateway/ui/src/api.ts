@@ -16,6 +16,10 @@ export class ApiError extends Error {
 let csrf = '';
 export const setCsrf = (t: string) => (csrf = t);
 
+/** Fired on window when the session is gone (expired, logged out elsewhere); the shell returns to the login page. */
+export const SESSION_ENDED = 'portier:session-ended';
+export const sessionEnded = () => window.dispatchEvent(new Event(SESSION_ENDED));
+
 export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
   let payload: BodyInit | undefined;
@@ -34,6 +38,8 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
     data = text;
   }
   if (data && typeof data === 'object' && typeof data.csrfToken === 'string') csrf = data.csrfToken;
+  // A 401 outside the login endpoints themselves means the session ended under the page.
+  if (res.status === 401 && !path.startsWith('/api/auth/') && !path.startsWith('/api/setup')) sessionEnded();
   if (!res.ok) throw new ApiError(res.status, data?.error ?? 'error', data?.message ?? `${method} ${path} failed (${res.status})`, data);
   return data as T;
 }

@@ -4,8 +4,8 @@
  * that changes something (the API refuses them anyway).
  */
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
-import { api, type Session } from './api.ts';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, SESSION_ENDED, type Session } from './api.ts';
 import { AuditPage } from './pages/audit.tsx';
 import { DevicesPage } from './pages/devices.tsx';
 import { LoginPage, SetupPage } from './pages/login.tsx';
@@ -22,6 +22,10 @@ function App() {
   const url = useLocation();
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   const [setupNeeded, setSetupNeeded] = useState(false);
+  // True when the session ended under the page (not by "Log out"): the login page says so.
+  const [ended, setEnded] = useState(false);
+  const current = useRef(session);
+  current.current = session;
 
   useEffect(() => {
     (async () => {
@@ -30,12 +34,29 @@ function App() {
       const s2 = await api<Session | { user: null }>('GET', '/api/auth/session?optional=1').catch(() => ({ user: null }));
       setSession(s2.user ? (s2 as Session) : null);
     })();
+    // The session ended under the page (idle timeout, logged out in another tab, user removed):
+    // back to the login page; the address stays, so logging in again returns to the same page.
+    const onEnded = () => {
+      if (!current.current) return; // not logged in (or still loading): nothing to leave
+      setEnded(true);
+      setSession(null);
+    };
+    window.addEventListener(SESSION_ENDED, onEnded);
+    return () => window.removeEventListener(SESSION_ENDED, onEnded);
   }, []);
 
   if (session === undefined) return <p class="loading">Loading…</p>;
   if (!session) {
     if (setupNeeded || url.pathname === '/setup') return <SetupPage token={url.searchParams.get('token') ?? ''} onDone={(s) => { setSetupNeeded(false); setSession(s); navigate('/people'); }} />;
-    return <LoginPage onDone={(s) => setSession(s)} />;
+    return (
+      <LoginPage
+        ended={ended}
+        onDone={(s) => {
+          setEnded(false);
+          setSession(s);
+        }}
+      />
+    );
   }
   const path = pages.some((p) => url.pathname.startsWith(p.path)) ? url.pathname : '/people';
   const logout = async () => {

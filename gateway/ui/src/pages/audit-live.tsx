@@ -2,15 +2,19 @@
  * The live view: the latest entries, then every new one as the gateway stores it, from
  * GET /api/audit/stream (server-sent events). EventSource reconnects by itself (and resumes
  * with Last-Event-ID); if the gateway refuses the stream (a non-200 such as an expired session)
- * it stops for good, so the view reopens it after a pause, after the last entry it has.
+ * it stops for good: the view then asks whether the session is still there, returns to the
+ * login page when it is not, and otherwise reopens the stream after a pause, after the last
+ * entry it has.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api } from '../api.ts';
+import { api, sessionEnded } from '../api.ts';
 import { describeEntry, isNotable, type AuditItem } from './audit-words.ts';
 
 const KEEP = 100;
 const PRELOAD = 30;
 const REOPEN_MS = 5000;
+/** Ids remembered to drop repeats; far more than a reconnect can send twice, bounded on a screen left open for days. */
+const SEEN_MAX = 2000;
 
 function when(ts: number): string {
   const d = new Date(ts);
@@ -55,12 +59,21 @@ export function LiveAudit({ doorName }: { doorName: (id: string) => string }) {
         seen.current.add(e.id);
         lastId.current = Math.max(lastId.current, e.id);
       }
+      // A Set iterates in insertion order: forget the oldest first.
+      for (const id of seen.current) {
+        if (seen.current.size <= SEEN_MAX) break;
+        seen.current.delete(id);
+      }
       setItems((old) => [...fresh].sort((a, b) => b.id - a.id).concat(old).slice(0, KEEP));
     };
 
+    // After a preload, even an empty one, the stream starts where it ended (after=0: everything
+    // written since), so nothing stored between the preload and the connection is lost. Without a
+    // preload it starts at the newest entry.
+    let preloaded = false;
     const open = () => {
       if (stopped) return;
-      es = new EventSource(lastId.current ? `/api/audit/stream?after=${lastId.current}` : '/api/audit/stream');
+      es = new EventSource(preloaded || lastId.current ? `/api/audit/stream?after=${lastId.current}` : '/api/audit/stream');
       es.onopen = () => setState('live');
       es.onmessage = (m) => {
         try {
@@ -71,16 +84,29 @@ export function LiveAudit({ doorName }: { doorName: (id: string) => string }) {
       };
       es.onerror = () => {
         if (!es || es.readyState !== EventSource.CLOSED) return setState('retrying');
-        // Refused for good (e.g. 401): try again later from where we are.
+        // Refused for good: an ended session goes back to the login page (no retry loop of
+        // 401s); anything else (gateway restarting, too many streams) is tried again later.
         setState('retrying');
         es = undefined;
-        reopen = setTimeout(open, REOPEN_MS);
+        api<{ user: string | null }>('GET', '/api/auth/session?optional=1').then(
+          (s) => {
+            if (stopped) return;
+            if (!s?.user) return sessionEnded();
+            reopen = setTimeout(open, REOPEN_MS);
+          },
+          () => {
+            if (!stopped) reopen = setTimeout(open, REOPEN_MS);
+          },
+        );
       };
     };
 
     // The latest few first, so the view is not empty; the stream then starts after them.
     api<{ items: AuditItem[] }>('GET', `/api/audit?limit=${PRELOAD}`)
-      .then((r) => add(r.items))
+      .then((r) => {
+        preloaded = true;
+        add(r.items);
+      })
       .catch(() => undefined)
       .finally(open);
 

@@ -7,14 +7,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type ApiError } from '../api.ts';
 import { Dialog, Notice } from '../components.tsx';
-import { qualityInWords } from '../words.ts';
 import type { Device, PersonOption } from './device-types.ts';
-
-interface EnrolHereResult {
-  accepted?: boolean;
-  refusal?: 'duplicate' | 'limit' | null;
-  duplicateOf?: { personId: string; name: string; score: number } | null;
-}
+import { enrolHere, waitingText } from './enrol-here.ts';
 
 export function EnrolHereDialog(p: { device: Device; door: string; onClose: () => void }) {
   const [people, setPeople] = useState<PersonOption[] | null>(null);
@@ -40,22 +34,9 @@ export function EnrolHereDialog(p: { device: Device; door: string; onClose: () =
     e.preventDefault();
     if (!person) return;
     setBusy(true);
-    setOutcome({ kind: 'warn', text: `Waiting for ${p.device.name}: ask ${person.name} to stand in front of its camera and look at it.` });
-    try {
-      const r = await api<{ ok: boolean; result: EnrolHereResult | null }>('POST', `/api/devices/${encodeURIComponent(p.device.id)}/enrol-here`, { personId: person.id });
-      const res = r.result ?? {};
-      const dup = res.duplicateOf ? `Looks like ${res.duplicateOf.name} (score ${res.duplicateOf.score.toFixed(2)}).` : '';
-      if (res.accepted === false) {
-        const why = res.refusal ? qualityInWords(res.refusal) : 'the capture was not usable';
-        setOutcome({ kind: 'error', text: `Refused: ${why}. ${dup}`.trim() });
-      } else {
-        setOutcome({ kind: dup ? 'warn' : 'ok', text: `Enrolled ${person.name} at ${p.door}. ${dup && `Warning: ${dup}`}`.trim() });
-      }
-    } catch (err) {
-      setOutcome({ kind: 'error', text: `Not enrolled: ${(err as ApiError).message}` });
-    } finally {
-      setBusy(false);
-    }
+    setOutcome({ kind: 'warn', text: waitingText(p.device.name, person.name) });
+    setOutcome(await enrolHere(p.device.id, person.id, person.name, p.door));
+    setBusy(false);
   };
 
   return (

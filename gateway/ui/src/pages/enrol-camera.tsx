@@ -1,7 +1,8 @@
 /**
  * "Take a photo" with the laptop's camera: getUserMedia -> live <video> -> "Capture" draws the
  * current frame on a canvas -> JPEG Blob -> File handed to the enrol dialog. The camera stays on
- * for more shots until "Stop camera" or the dialog closes (the tracks are always stopped).
+ * for more shots until "Stop camera" or the dialog closes (the tracks are always stopped, also
+ * when the dialog closed while the browser was still asking for the camera).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 
@@ -10,6 +11,13 @@ export function CameraCapture(p: { onPhoto: (f: File) => void; disabled?: boolea
   const [stream, setStream] = useState<MediaStream | null>(null);
   const [error, setError] = useState('');
   const [starting, setStarting] = useState(false);
+  const mounted = useRef(true);
+  useEffect(
+    () => () => {
+      mounted.current = false;
+    },
+    [],
+  );
 
   useEffect(() => {
     if (stream && video.current) {
@@ -24,12 +32,16 @@ export function CameraCapture(p: { onPhoto: (f: File) => void; disabled?: boolea
     if (!navigator.mediaDevices?.getUserMedia) return setError('This browser gives no camera access here (it needs https or localhost).');
     setStarting(true);
     try {
-      setStream(await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 }, height: { ideal: 720 }, facingMode: 'user' }, audio: false }));
+      const s = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 }, height: { ideal: 720 }, facingMode: 'user' }, audio: false });
+      // The dialog closed while the permission prompt was open: nobody will stop these tracks later.
+      if (!mounted.current) return s.getTracks().forEach((t) => t.stop());
+      setStream(s);
     } catch (err) {
+      if (!mounted.current) return;
       const name = (err as DOMException).name;
       setError(name === 'NotAllowedError' ? 'Camera access was refused; allow it in the browser to take a photo.' : name === 'NotFoundError' ? 'No camera found.' : `The camera could not start: ${(err as Error).message}`);
     } finally {
-      setStarting(false);
+      if (mounted.current) setStarting(false);
     }
   };
 

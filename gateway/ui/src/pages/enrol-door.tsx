@@ -7,7 +7,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type ApiError } from '../api.ts';
 import { Dialog, Notice } from '../components.tsx';
-import { qualityInWords } from '../words.ts';
+import { enrolHere, waitingText } from './enrol-here.ts';
 import type { Person } from './person-form.tsx';
 import type { Door } from './schedule-editor.tsx';
 
@@ -18,12 +18,6 @@ interface Device {
   online: boolean;
   joined: boolean;
 }
-interface EnrolHereResult {
-  accepted?: boolean;
-  refusal?: 'duplicate' | 'limit' | null;
-  duplicateOf?: { personId: string; name: string; score: number } | null;
-}
-
 export function EnrolAtDoor(p: { person: Person; doors: Door[]; onClose: () => void; onEnrolled: () => void }) {
   const [devices, setDevices] = useState<Device[] | null>(null);
   const [deviceId, setDeviceId] = useState('');
@@ -49,24 +43,11 @@ export function EnrolAtDoor(p: { person: Person; doors: Door[]; onClose: () => v
     e.preventDefault();
     if (!device) return;
     setBusy(true);
-    setOutcome({ kind: 'warn', text: `Waiting for ${device.name}: ask ${p.person.name} to stand in front of its camera and look at it.` });
-    try {
-      const r = await api<{ ok: boolean; result: EnrolHereResult | null }>('POST', `/api/devices/${encodeURIComponent(device.id)}/enrol-here`, { personId: p.person.id });
-      const res = r.result ?? {};
-      if (res.accepted === false) {
-        const why = res.refusal === 'duplicate' ? qualityInWords('duplicate') : res.refusal === 'limit' ? qualityInWords('limit') : 'not usable';
-        const dup = res.duplicateOf ? ` Looks like ${res.duplicateOf.name} (score ${res.duplicateOf.score.toFixed(2)}).` : '';
-        setOutcome({ kind: 'error', text: `Refused: ${why}.${dup}` });
-      } else {
-        const dup = res.duplicateOf ? ` Warning: looks like ${res.duplicateOf.name} (score ${res.duplicateOf.score.toFixed(2)}).` : '';
-        setOutcome({ kind: dup ? 'warn' : 'ok', text: `Enrolled ${p.person.name} at ${device.name}.${dup}` });
-        p.onEnrolled();
-      }
-    } catch (err) {
-      setOutcome({ kind: 'error', text: `Not enrolled: ${(err as ApiError).message}` });
-    } finally {
-      setBusy(false);
-    }
+    setOutcome({ kind: 'warn', text: waitingText(device.name, p.person.name) });
+    const out = await enrolHere(device.id, p.person.id, p.person.name, device.name);
+    setOutcome(out);
+    if (out.enrolled) p.onEnrolled();
+    setBusy(false);
   };
 
   return (

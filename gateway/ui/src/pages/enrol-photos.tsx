@@ -13,6 +13,9 @@ import type { Person } from './person-form.tsx';
 
 export interface PhotoFeedback {
   name: string;
+  /** The image as the server analysed it (downscaled when large): the pixel space of `box`. */
+  width: number | null;
+  height: number | null;
   faces: number;
   box: [number, number, number, number] | null;
   quality: { ok: boolean; reasons: string[] };
@@ -43,13 +46,18 @@ export function verdict(fb: PhotoFeedback): string {
   return `Refused: ${why.join(', ') || 'not usable'}`;
 }
 
-/** The photo with the face box drawn over it: an SVG whose viewBox is the image's own pixel size, stretched over the <img>. */
-export function PhotoWithBox(p: { url: string; alt: string; box: PhotoFeedback['box'] }) {
-  const [size, setSize] = useState<{ w: number; h: number } | null>(null);
+/**
+ * The photo with the face box drawn over it: an SVG stretched over the <img> whose viewBox is the
+ * size the server analysed (photos over vision.decodeMaxSide are downscaled before detection, so
+ * the box is not in the file's own pixels); the image's natural size only when the server gave none.
+ */
+export function PhotoWithBox(p: { url: string; alt: string; box: PhotoFeedback['box']; width?: number | null; height?: number | null }) {
+  const [natural, setNatural] = useState<{ w: number; h: number } | null>(null);
+  const size = p.width && p.height ? { w: p.width, h: p.height } : natural;
   const b = p.box;
   return (
     <div class="photo-frame">
-      <img src={p.url} alt={p.alt} onLoad={(e) => setSize({ w: (e.target as HTMLImageElement).naturalWidth, h: (e.target as HTMLImageElement).naturalHeight })} />
+      <img src={p.url} alt={p.alt} onLoad={(e) => setNatural({ w: (e.target as HTMLImageElement).naturalWidth, h: (e.target as HTMLImageElement).naturalHeight })} />
       {size && b && (
         <svg class="facebox" viewBox={`0 0 ${size.w} ${size.h}`} preserveAspectRatio="none" aria-hidden="true" focusable="false">
           <rect x={b[0]} y={b[1]} width={Math.max(0, b[2] - b[0])} height={Math.max(0, b[3] - b[1])} vector-effect="non-scaling-stroke" />
@@ -111,10 +119,12 @@ export function EnrolPhotos(p: { person: Person; onClose: () => void; onEnrolled
   const upload = async () => {
     if (!pending.length) return setNotice({ kind: 'warn', text: 'Choose, drop or take a photo first.' });
     setBusy(true);
-    const done = await send(pending, false);
+    const sent = pending;
+    const done = await send(sent, false);
     if (done) {
       setResults((cur) => [...cur, ...done]);
-      setPending([]);
+      // Only the photos just sent: any dropped or taken meanwhile wait for the next upload.
+      setPending((cur) => cur.filter((x) => !sent.includes(x)));
     }
     setBusy(false);
   };
@@ -184,7 +194,7 @@ export function EnrolPhotos(p: { person: Person; onClose: () => void; onEnrolled
           <ul class="photo-grid results" role="list" aria-label="Photo results">
             {results.map((r) => (
               <li key={r.key} class={r.fb.accepted ? 'accepted' : 'refused'}>
-                <PhotoWithBox url={r.url} alt={r.fb.name} box={r.fb.box} />
+                <PhotoWithBox url={r.url} alt={r.fb.name} box={r.fb.box} width={r.fb.width} height={r.fb.height} />
                 <span class="photo-name">{r.fb.name}</span>
                 <p class={`verdict ${r.fb.accepted ? 'ok' : 'error'}`}>{verdict(r.fb)}</p>
                 {r.fb.duplicateOf && (

@@ -105,14 +105,22 @@ export function PeoplePage({ session }: { session: Session }) {
   const close = () => setOpen(null);
   const groupName = (id: string) => groups.find((g) => g.id === id)?.name ?? id;
 
+  // The person being activated or deactivated: their button stays disabled until the list shows the new state.
+  const [toggling, setToggling] = useState<string | null>(null);
+  const togglingNow = useRef(false); // set at once, before the re-render disables the buttons
   const toggleActive = async (p: Person) => {
+    if (togglingNow.current) return;
+    togglingNow.current = true;
+    setToggling(p.id);
     try {
       await api('POST', `/api/people/${encodeURIComponent(p.id)}/${p.active ? 'deactivate' : 'activate'}`);
       setNotice({ kind: 'ok', text: p.active ? `${p.name} is deactivated: refused at every door.` : `${p.name} is active again.` });
     } catch (err) {
       setNotice({ kind: 'error', text: (err as ApiError).message });
     }
-    void load();
+    await load();
+    togglingNow.current = false;
+    setToggling(null);
   };
 
   const items = page?.items ?? [];
@@ -202,7 +210,7 @@ export function PeoplePage({ session }: { session: Session }) {
                       <button type="button" class="small secondary" aria-label={`Edit ${p.name}`} onClick={() => setOpen({ kind: 'edit', person: p })}>
                         Edit
                       </button>
-                      <button type="button" class="small secondary" aria-label={`${p.active ? 'Deactivate' : 'Activate'} ${p.name}`} onClick={() => toggleActive(p)}>
+                      <button type="button" class="small secondary" aria-label={`${p.active ? 'Deactivate' : 'Activate'} ${p.name}`} disabled={toggling !== null} onClick={() => toggleActive(p)}>
                         {p.active ? 'Deactivate' : 'Activate'}
                       </button>
                       <button type="button" class="small danger" aria-label={`Delete ${p.name}`} onClick={() => setOpen({ kind: 'delete', person: p })}>

@@ -119,7 +119,7 @@ export function ScheduleEditor(p: {
                 />
                 {err('to') && <small class="error" id={`${id}-to-err`}>{err('to')}</small>}
               </div>
-              <button type="button" class="secondary remove" onClick={() => remove(i)}>
+              <button type="button" class="secondary remove" aria-label={`Remove schedule ${i + 1}`} onClick={() => remove(i)}>
                 Remove schedule
               </button>
               {rowErr && <p class="error row-error">{rowErr}</p>}
