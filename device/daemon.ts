@@ -27,6 +27,8 @@ import { startDeviceSync } from './sync/wiring.ts';
 import { softwareVersion } from './version.ts';
 
 const log = createLogger('device');
+/** Start time asked for while GPU engines may be built (five models, each up to a few minutes). */
+const GPU_ENGINE_BUILD_MS = 20 * 60_000;
 
 export interface DeviceOverrides {
   camera?: Camera;
@@ -63,6 +65,9 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
   const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
   try {
     // TensorRT engines are cached in the store folder, beside the data that survives updates.
+    // Building them the first time (or after an update) takes minutes on a Jetson, beyond the
+    // unit's TimeoutStartSec: ask systemd for the time before the engine is made.
+    if (!o.engine && config.vision.executionProviders.some((p) => p !== 'cpu')) await notifier.extendTimeout(GPU_ENGINE_BUILD_MS);
     const engine = o.engine ?? (await VisionEngine.create(config.vision, { storeDir: config.store.dir }));
     if (!o.engine) cleanup.push(() => engine.close());
     const gallery = new Gallery(config.gallery);

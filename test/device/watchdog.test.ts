@@ -2,12 +2,13 @@
  * The watchdog follows the daemon's health, not the camera: with a camera that never delivers a
  * frame, WATCHDOG=1 keeps going out, /health says what is wrong, and the exit button works.
  */
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startDevice } from '../../device/daemon.ts';
 import { pressExitButton } from '../../device/door/simulate.ts';
 import type { SimulatedGpio } from '../../device/gpio/simulated.ts';
 import { hasModels, skipReason } from '../helpers.ts';
-import { deviceSuite, idleCamera, testConfig, testKeyEnv } from './harness.ts';
+import { deviceSuite, idleCamera, tempDir, testConfig, testKeyEnv } from './harness.ts';
 
 describe.skipIf(skipReason(hasModels, 'models/ missing'))('watchdog without frames', () => {
   const suite = deviceSuite();
@@ -57,5 +58,31 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('watchdog without fram
       vi.useRealTimers();
       await device.stop();
     }, 60_000);
+  });
+});
+
+describe('start timeout while GPU engines are built', () => {
+  // The engine is made from an empty model folder, so the start fails right after the request:
+  // what matters is what was sent before VisionEngine.create.
+  async function sentAtStart(executionProviders: ('cpu' | 'cuda' | 'tensorrt')[]): Promise<string[][]> {
+    const t = tempDir();
+    try {
+      const sent: string[][] = [];
+      const config = testConfig(t.dir, { systemd: { type: 'systemd-notify' }, vision: { modelDir: join(t.dir, 'no-models'), executionProviders } });
+      const env = { ...process.env, ...testKeyEnv, NOTIFY_SOCKET: '/run/fake-notify' };
+      await expect(startDevice(config, { env, notifyTransport: { send: async (f) => void sent.push([...f]) } })).rejects.toThrow();
+      return sent;
+    } finally {
+      t.cleanup();
+    }
+  }
+
+  it('asks systemd for more start time before a TensorRT or CUDA engine is made, not for cpu', async () => {
+    const trt = await sentAtStart(['tensorrt', 'cuda', 'cpu']);
+    expect(trt[0]).toEqual([expect.stringMatching(/^EXTEND_TIMEOUT_USEC=\d+$/)]);
+    // Well beyond the unit's TimeoutStartSec=120s.
+    expect(Number(trt[0][0].split('=')[1])).toBeGreaterThanOrEqual(10 * 60 * 1e6);
+    expect((await sentAtStart(['cuda', 'cpu']))[0]?.[0]).toMatch(/^EXTEND_TIMEOUT_USEC=/);
+    expect((await sentAtStart(['cpu'])).flat().filter((f) => f.startsWith('EXTEND_TIMEOUT_USEC'))).toEqual([]);
   });
 });
