@@ -47,7 +47,7 @@ export async function runDoctor(cfg: DeviceConfig, env: DoctorEnv = defaultDocto
   const sync = await guard('mqtt', () => checkSync(env, cfg, daemon.probe));
   add(await guard('sync secrets', () => checkSecretFiles(env, cfg, sync?.joined ?? false)));
   add(sync?.check);
-  add(await guard('database', () => checkDatabase(cfg)));
+  add(await guard('database', () => checkDatabase(env, cfg)));
   add(await guard('free disk', () => checkDisk(env, cfg)));
   add(await guard('models', () => checkModels(env, cfg)));
   add(await guard('onnxruntime', () => checkProviders(env, cfg)));

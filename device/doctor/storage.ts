@@ -107,7 +107,7 @@ export function checkSecretFiles(env: DoctorEnv, cfg: DeviceConfig, joined: bool
   return ok('sync secrets', found.join(', '));
 }
 
-export function checkDatabase(cfg: DeviceConfig): Check {
+export function checkDatabase(env: DoctorEnv, cfg: DeviceConfig): Check {
   const file = at(cfg, cfg.store.databaseFile);
   const aside = (() => {
     try {
@@ -117,6 +117,17 @@ export function checkDatabase(cfg: DeviceConfig): Check {
     }
   })();
   if (!existsSync(file)) return warn('database', `${file} not created yet (the daemon creates it at its first start)`);
+  // Even a read-only open of a WAL database creates <file>-wal and -shm when they are missing, and
+  // cannot remove them: made by root, they would leave the daemon's user unable to write
+  // (SQLITE_READONLY on every append). Only the owner opens it.
+  const st = statSync(file);
+  if (env.uid !== undefined && st.uid !== env.uid) {
+    return warn(
+      'database',
+      `${file} (${(st.size / MiB).toFixed(1)} MiB) belongs to uid ${st.uid}, not to this user (uid ${env.uid}): not opened, so its health is not checked (opening it would leave -wal/-shm files the daemon cannot write)`,
+      `run doctor as the service user that owns it (uid ${st.uid}): sudo -u portier npm run portier -- doctor --config /etc/portier/device.json`,
+    );
+  }
   let db;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
@@ -128,7 +139,7 @@ export function checkDatabase(cfg: DeviceConfig): Check {
         return '?';
       }
     };
-    const what = `${file} (${(statSync(file).size / MiB).toFixed(1)} MiB): ${count('persons')} people, ${count('templates')} templates, ${count('outbox')} audit events waiting`;
+    const what = `${file} (${(st.size / MiB).toFixed(1)} MiB): ${count('persons')} people, ${count('templates')} templates, ${count('outbox')} audit events waiting`;
     if (check[0] !== 'ok') return fail('database', `${what}; quick_check: ${check.slice(0, 3).join('; ')}`, 'stop the daemon and start it again: store.onCorrupt salvage copies every readable row into a fresh file');
     if (aside.length) return warn('database', `${what}; earlier corrupt copies kept beside it: ${aside.join(', ')}`, 'the daemon salvaged them at a start; check the SD card (dmesg for I/O errors) and delete the copies once inspected');
     return ok('database', `${what}; quick_check ok`);

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -202,6 +202,24 @@ describe('portier doctor', () => {
     expect(byArea(report.checks, 'template key')).toMatchObject({ status: 'fail', message: expect.stringMatching(/owned by uid \d+, not by the user running Portier .*uid 4242/) });
     expect(byArea(report.checks, 'sync secrets').status).toBe('fail');
     expect(byArea(report.checks, 'store dir').status).toBe('warn');
+  });
+
+  it('does not open a database another user owns (a read-only open as root leaves -wal/-shm the daemon cannot write)', async () => {
+    fakePi5();
+    const cfg = config();
+    await provisionedStore(cfg);
+    const store = await openStore(cfg.store);
+    store.outbox.append({ kind: 'e', body: {} });
+    store.close();
+    const file = join(cfg.store.dir, 'portier.db');
+    const before = readdirSync(cfg.store.dir).filter((n) => n.startsWith('portier.db'));
+    expect(before).toEqual(['portier.db']);
+    const db = byArea((await runDoctor(cfg, env({ uid: 4242 }))).checks, 'database');
+    expect(db).toMatchObject({ status: 'warn', message: expect.stringMatching(/belongs to uid \d+, not to this user \(uid 4242\): not opened/), fix: expect.stringContaining('sudo -u portier') });
+    expect(readdirSync(cfg.store.dir).filter((n) => n.startsWith('portier.db'))).toEqual(before);
+    expect(existsSync(`${file}-wal`) || existsSync(`${file}-shm`)).toBe(false);
+    // Its owner gets the full check.
+    expect(byArea((await runDoctor(cfg, env())).checks, 'database')).toMatchObject({ status: 'ok', message: expect.stringContaining('quick_check ok') });
   });
 
   it('a damaged database fails its quick_check', async () => {
