@@ -214,7 +214,7 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
         config: config.http,
         state,
         metrics: () => metrics.registry.metrics(),
-        health: () => ({ camera: cameraHealth(), lastTickAt, warnings: [...deviceSync.warnings(), ...(backlog.size ? ['audit_backlog'] : []), ...(store.salvage ? ['store_salvaged'] : [])] }),
+        health: () => ({ camera: cameraHealth(), lastTickAt, warnings: [...deviceSync.warnings(), ...(backlog.size ? ['audit_backlog'] : []), ...(store.salvage ? ['store_salvaged'] : []), ...(gpio.healthy && !gpio.healthy() ? ['gpio_helper_down'] : [])] }),
       });
       address = await http.start();
       cleanup.push(() => http!.stop());
