@@ -2,9 +2,9 @@
  * Local status endpoint: GET /health, /state, /metrics. Read-only and small on purpose; it binds
  * to loopback unless configured otherwise, since /state reveals who was last let in.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Registry } from 'prom-client';
+import { listenHttp, type Listening } from '../../core/http/listen.ts';
 import { createLogger } from '../../core/log/logger.ts';
 import type { HttpConfig } from './config.ts';
 import { evaluateHealth, type CameraStatus, type HealthInput } from './health.ts';
@@ -44,8 +44,7 @@ const loopbackHosts = new Set(['127.0.0.1', '::1', 'localhost']);
 export function createStatusServer(deps: StatusServerDeps): StatusServer {
   const now = deps.now ?? Date.now;
   const metricsContentType = deps.metricsContentType ?? Registry.PROMETHEUS_CONTENT_TYPE;
-  let server: Server | undefined;
-  const sockets = new Set<Socket>();
+  let server: Listening | undefined;
 
   function send(res: ServerResponse, status: number, contentType: string, body: string, extra: Record<string, string> = {}): void {
     res.writeHead(status, {
@@ -82,45 +81,19 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
   };
 
   return {
-    start() {
-      if (server) return Promise.reject(new Error('status server already started'));
+    async start() {
+      if (server) throw new Error('status server already started');
       const { host, port } = deps.config;
       if (!loopbackHosts.has(host)) log.warn('status endpoint bound beyond loopback; /state exposes the last decision', { host, port });
-      // handle() catches its own errors; void marks the promise as deliberately not awaited.
-      const srv = createServer((req, res) => void handle(req, res));
       // Probes are tiny; a client that trickles headers is cut off early.
-      srv.headersTimeout = 5000;
-      srv.requestTimeout = 10000;
-      srv.on('connection', (s) => {
-        sockets.add(s);
-        s.on('close', () => sockets.delete(s));
-      });
-      server = srv;
-      return new Promise((resolve, reject) => {
-        const onError = (err: Error) => {
-          server = undefined;
-          reject(new Error(`status endpoint cannot listen on ${host}:${port}: ${err.message}`));
-        };
-        srv.once('error', onError);
-        srv.listen(port, host, () => {
-          srv.off('error', onError);
-          srv.on('error', (err) => log.error('status server error', { error: err.message }));
-          const addr = srv.address() as AddressInfo;
-          log.info('status endpoint listening', { host: addr.address, port: addr.port });
-          resolve({ host: addr.address, port: addr.port });
-        });
-      });
+      server = await listenHttp(handle, { host, port, headersTimeoutMs: 5000, requestTimeoutMs: 10_000, what: 'status endpoint', log });
+      log.info('status endpoint listening', server.address);
+      return server.address;
     },
     stop() {
-      const srv = server;
+      const l = server;
       server = undefined;
-      if (!srv) return Promise.resolve();
-      return new Promise((resolve) => {
-        srv.close(() => resolve());
-        // Keep-alive connections would hold close() open until they time out.
-        for (const s of sockets) s.destroy();
-        sockets.clear();
-      });
+      return l ? l.stop() : Promise.resolve();
     },
   };
 }

@@ -5,8 +5,8 @@
  * mutations (403); CSRF for mutations (403 csrf); media type of the body (415); handler. Every
  * admin action is written to the audit log with its actor before the answer goes out.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenHttp, type Listening } from '../../core/http/listen.ts';
 import { createLogger } from '../../core/log/logger.ts';
 import { createEnrolment } from '../enrol/enrol.ts';
 import { hasBody, mediaType, parseJson, readBody } from './body.ts';
@@ -60,8 +60,7 @@ export function createGatewayHttp(deps: GatewayHttpDeps): GatewayHttp {
   };
   const router = createRouter(routes);
   const timer = typeof deps.metrics === 'object' ? deps.metrics.startHttpTimer?.bind(deps.metrics) : undefined;
-  let server: Server | undefined;
-  const sockets = new Set<Socket>();
+  let server: Listening | undefined;
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const path = url.pathname;
@@ -152,42 +151,20 @@ export function createGatewayHttp(deps: GatewayHttpDeps): GatewayHttp {
   return {
     config,
     enrolment,
-    start() {
-      if (server) return Promise.reject(new Error('gateway HTTP server already started'));
-      const srv = createServer((req, res) => void handle(req, res));
-      srv.headersTimeout = 10_000;
-      srv.requestTimeout = config.requestTimeoutMs;
-      srv.on('connection', (s) => {
-        sockets.add(s);
-        s.on('close', () => sockets.delete(s));
-      });
-      server = srv;
-      return new Promise((resolve, reject) => {
-        const onError = (err: Error) => {
-          server = undefined;
-          reject(new Error(`gateway API cannot listen on ${config.host}:${config.port}: ${err.message}`));
-        };
-        srv.once('error', onError);
-        srv.listen(config.port, config.host, () => {
-          srv.off('error', onError);
-          srv.on('error', (err) => log.error('HTTP server error', { error: err.message }));
-          const addr = srv.address() as AddressInfo;
-          const shown = addr.address.includes(':') ? `[${addr.address}]` : addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address;
-          const url = config.publicUrl ? config.publicUrl.replace(/\/+$/, '') : `http://${shown}:${addr.port}`;
-          log.info('gateway API listening', { host: addr.address, port: addr.port, url });
-          resolve({ host: addr.address, port: addr.port, url });
-        });
-      });
+    async start() {
+      if (server) throw new Error('gateway HTTP server already started');
+      const l = await listenHttp(handle, { host: config.host, port: config.port, headersTimeoutMs: 10_000, requestTimeoutMs: config.requestTimeoutMs, what: 'gateway API', log });
+      server = l;
+      const { host, port } = l.address;
+      const shown = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+      const url = config.publicUrl ? config.publicUrl.replace(/\/+$/, '') : `http://${shown}:${port}`;
+      log.info('gateway API listening', { host, port, url });
+      return { host, port, url };
     },
     stop() {
-      const srv = server;
+      const l = server;
       server = undefined;
-      if (!srv) return Promise.resolve();
-      return new Promise((resolve) => {
-        srv.close(() => resolve());
-        for (const s of sockets) s.destroy();
-        sockets.clear();
-      });
+      return l ? l.stop() : Promise.resolve();
     },
   };
 }
