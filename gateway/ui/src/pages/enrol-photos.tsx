@@ -9,21 +9,11 @@ import { api, type ApiError } from '../api.ts';
 import { Dialog, Notice } from '../components.tsx';
 import { qualityInWords } from '../words.ts';
 import { CameraCapture } from './enrol-camera.tsx';
+// The API's own type (a type-only import: nothing of the server reaches the browser bundle).
+import type { PhotoFeedback } from '../../../enrol/enrol.ts';
 import type { Person } from './person-form.tsx';
 
-export interface PhotoFeedback {
-  name: string;
-  /** The image as the server analysed it (downscaled when large): the pixel space of `box`. */
-  width: number | null;
-  height: number | null;
-  faces: number;
-  box: [number, number, number, number] | null;
-  quality: { ok: boolean; reasons: string[] };
-  accepted: boolean;
-  refusal: 'quality' | 'duplicate' | 'limit' | null;
-  duplicateOf: { personId: string; name: string; score: number } | null;
-  templateId: string | null;
-}
+
 interface EnrolReply {
   accepted: number;
   rejected: number;
