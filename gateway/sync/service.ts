@@ -77,8 +77,8 @@ export class GatewaySync extends EventEmitter {
    * durable write per sync request (an fsync each) made a fan-out to 200 devices wait on the
    * disk. Their cursors come from their status messages, which report what they applied.
    */
-  private readonly seenCursors = new Map<string, { lastSeen: number }>();
-  private cursorTimer: NodeJS.Timeout | undefined;
+  private readonly lastSeen = new Map<string, number>();
+  private batchTimer: NodeJS.Timeout | undefined;
   private savedSeq = 0;
   private securityLogged = { minute: 0, count: 0 };
   private readonly now: () => number;
@@ -88,7 +88,7 @@ export class GatewaySync extends EventEmitter {
     this.now = deps.now ?? Date.now;
     // Sequences follow the clock; the highest one issued is kept too, so a clock set back across
     // a restart cannot make every device refuse the gateway as a replay.
-    const floor = Math.max(0, readSeqFloor(deps.seqFile), ...deps.store.devices.list().map((d) => d.downSeq));
+    const floor = readSeqFloor(deps.seqFile);
     this.seq = new SequenceSource(floor, this.now);
     this.kid = keyId(deps.keys.sign.publicKey);
   }
@@ -131,15 +131,15 @@ export class GatewaySync extends EventEmitter {
     });
     this.purgeTimer = setInterval(() => this.purge(), this.deps.config.purgeIntervalMs);
     this.purgeTimer.unref();
-    this.cursorTimer = setInterval(() => this.flushCursors(), 1000);
-    this.cursorTimer.unref();
+    this.batchTimer = setInterval(() => this.flushBatched(), 1000);
+    this.batchTimer.unref();
   }
 
   async stop(): Promise<void> {
     clearTimeout(this.notifyTimer);
     clearInterval(this.purgeTimer);
-    clearInterval(this.cursorTimer);
-    this.flushCursors();
+    clearInterval(this.batchTimer);
+    this.flushBatched();
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
       p.resolve({ ok: false, error: 'gateway stopping' });
@@ -292,7 +292,7 @@ export class GatewaySync extends EventEmitter {
       this.snapshots.set(deviceId, { id, to: changes.to, done: !changes.more });
       changes.snapshot = id;
     }
-    this.seenCursors.set(deviceId, { lastSeen: this.now() });
+    this.lastSeen.set(deviceId, this.now());
     this.publish(deviceId, 'changes', changes);
   }
 
@@ -334,7 +334,8 @@ export class GatewaySync extends EventEmitter {
     this.emit('rejected', { deviceId, kind, reason, message });
   }
 
-  private flushCursors(): void {
+  /** The once-a-second writes: the sequence high-water mark and when devices last asked. */
+  private flushBatched(): void {
     if (this.deps.seqFile && this.seq.current > this.savedSeq) {
       try {
         writeFileAtomicSync(this.deps.seqFile, `${this.seq.current}\n`, 0o600);
@@ -343,15 +344,15 @@ export class GatewaySync extends EventEmitter {
         log.warn('sequence high-water mark not saved', { error: (err as Error).message });
       }
     }
-    if (!this.seenCursors.size) return;
-    const batch = [...this.seenCursors];
-    this.seenCursors.clear();
+    if (!this.lastSeen.size) return;
+    const batch = [...this.lastSeen];
+    this.lastSeen.clear();
     try {
       this.deps.store.transaction(() => {
-        for (const [id, v] of batch) if (this.deps.store.devices.get(id)) this.deps.store.devices.update(id, v);
+        for (const [id, at] of batch) if (this.deps.store.devices.get(id)) this.deps.store.devices.update(id, { lastSeen: at });
       });
     } catch (err) {
-      log.error('device cursors could not be saved', { error: (err as Error).message });
+      log.error('device last-seen times could not be saved', { error: (err as Error).message });
     }
   }
 
