@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MODEL_SHA256, type ModelName } from './manifest.ts';
+import { PINNED_SHA256, type AnyModelName } from './manifest.ts';
 
 /** `models/fr_feature.onnx` -> `models/fr_feature.int8.onnx`. */
 export function int8ModelPath(modelDir: string, name: string): string {
@@ -42,7 +42,7 @@ export class Int8ModelError extends Error {
  * the pinned fp32 model as its source, and carry the int8 file's sha256. Returns the bytes
  * (for InferenceSession.create) and the sidecar. Throws Int8ModelError saying what is wrong.
  */
-export function loadInt8Model(modelDir: string, name: ModelName): { bytes: Uint8Array; manifest: Int8Manifest } {
+export function loadInt8Model(modelDir: string, name: AnyModelName): { bytes: Uint8Array; manifest: Int8Manifest } {
   const file = int8ModelPath(modelDir, name);
   const side = int8ManifestPath(modelDir, name);
   if (!existsSync(file)) throw new Int8ModelError(`${file} not found (run npm run quantize)`);
@@ -53,7 +53,7 @@ export function loadInt8Model(modelDir: string, name: ModelName): { bytes: Uint8
   } catch (err) {
     throw new Int8ModelError(`${side} is not valid JSON: ${(err as Error).message}`);
   }
-  if (manifest.source_sha256 !== MODEL_SHA256[name]) {
+  if (manifest.source_sha256 !== PINNED_SHA256[name]) {
     throw new Int8ModelError(`${file} was made from other ${name} weights (sha256 ${manifest.source_sha256}); run npm run quantize again`);
   }
   const bytes = readFileSync(file);

