@@ -12,7 +12,8 @@
  *   feeds a model is recorded; the liveness model also sees the spoof frames. A disjoint subset
  *   is the evaluation set on which each calibration method is scored against the fp32 model.
  *
- *   --models a,b          fr_detect,fr_landmark,fr_feature,fr_liveness (default: all four)
+ *   --models a,b          fr_detect,fr_landmark,fr_feature,fr_liveness,mobilefacenet (default: all;
+ *                         mobilefacenet, the optional second embedding, only when its fp32 file is there)
  *   --model-dir DIR       model folder (default: the config's modelDir, "models")
  *   --method M            replay | recipe | auto | minmax | percentile | entropy (default replay;
  *                         recipe: calibrate on the images with the method and variant each recipe
@@ -30,7 +31,7 @@
  *   --if-needed           (npm install) replay only the models whose int8 file is missing, fails
  *                         its check or is not the recorded one; never fails the install
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../core/config/load.ts';
@@ -39,7 +40,7 @@ import { writeFileAtomicSync } from '../core/fs/atomic.ts';
 import { sha256, verifyModel } from '../core/models/fetch.ts';
 import { RECIPES_FILE, int8Sidecar, readRecipes, writeRecipes } from './quantize/recipes.ts';
 import { replayModels, staleModels } from './quantize/replay.ts';
-import type { ModelName } from '../core/models/manifest.ts';
+import { DERIVED_MODEL_SHA256, type AnyModelName } from '../core/models/manifest.ts';
 import type { CalibrationMethod, CandidateResult, FeedSample, MethodCandidate, OutputComparison, OutputMap, PrepareVariant } from './quantize/index.ts';
 import { DEFAULT_CANDIDATES, DEFAULT_VARIANTS, QUANTIZER_VERSION, inputConvNodes, int8ManifestPath, int8ModelPath, quantizeModelAuto } from './quantize/index.ts';
 import { buildCalibrationSets } from './quantize/inputs.ts';
@@ -50,7 +51,7 @@ import { softmax } from '../core/vision/liveness.ts';
 
 const { values } = parseArgs({
   options: {
-    models: { type: 'string', default: 'fr_detect,fr_landmark,fr_feature,fr_liveness' },
+    models: { type: 'string' },
     'model-dir': { type: 'string' },
     faces: { type: 'string' },
     spoof: { type: 'string' },
@@ -71,6 +72,8 @@ const KIND: Record<string, ModelKind> = {
   fr_detect: 'detect',
   fr_landmark: 'landmark',
   fr_feature: 'feature',
+  // The second embedding takes the very tensor fr_feature gets (its graph input is named alike).
+  mobilefacenet: 'feature',
   fr_liveness: 'liveness',
 };
 
@@ -79,7 +82,11 @@ const log = (m: string) => console.error(`quantize: ${m}`);
 async function main() {
   const config = loadConfigFile(visionConfigSchema, values.config);
   const modelDir = values['model-dir'] ?? config.modelDir;
-  let names = values.models!.split(',').map((s) => s.trim()).filter(Boolean);
+  let names = (values.models ?? Object.keys(KIND).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  if (!values.models) {
+    // A converted model that could not be made at install is optional: nothing to quantize.
+    names = names.filter((n) => !(n in DERIVED_MODEL_SHA256) || existsSync(join(modelDir, `${n}.onnx`)));
+  }
   for (const n of names) if (!KIND[n]) throw new Error(`unknown model '${n}' (expected one of ${Object.keys(KIND).join(', ')})`);
   const method = values['if-needed'] ? 'replay' : values.method!;
   if (!['replay', 'recipe', 'auto', 'minmax', 'percentile', 'entropy'].includes(method)) throw new Error(`unknown --method '${method}'`);
@@ -105,7 +112,7 @@ async function main() {
   for (const name of names) {
     const file = join(modelDir, `${name}.onnx`);
     fp32[name] = readFileSync(file);
-    verifyModel(name as ModelName, fp32[name], file);
+    verifyModel(name as AnyModelName, fp32[name], file);
   }
   if (method === 'replay') {
     if (!(await replayModels(modelDir, names, recipes, fp32, log))) process.exitCode = values['if-needed'] ? 0 : 1;
