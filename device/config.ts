@@ -10,6 +10,7 @@ import { doorConfigSchema } from './door/config.ts';
 import { galleryConfigSchema } from './gallery/config.ts';
 import { gpioConfigSchema } from './gpio/config.ts';
 import { httpConfigSchema } from './http/config.ts';
+import { livenessConfigSchema } from './liveness/config.ts';
 import { metricsConfigSchema } from './metrics/config.ts';
 import { policyConfigSchema } from './policy/config.ts';
 import { recognitionConfigSchema } from './recognition/config.ts';
@@ -21,6 +22,7 @@ export const deviceConfigSchema = z.strictObject({
   deviceId: z.string().min(1).default('door-1').describe('Name of this device in audit events and MQTT topics.'),
   vision: visionConfigSchema.prefault({}).describe('Face engine (models, thresholds, quality gates).'),
   recognition: recognitionConfigSchema.prefault({}).describe('Tracking and voting before a decision.'),
+  liveness: livenessConfigSchema.prefault({}).describe('Presentation-attack detection (phones, screens, prints) per approach.'),
   camera: cameraConfigSchema.prefault({}).describe('Camera driver.'),
   gpio: gpioConfigSchema.prefault({}).describe('GPIO driver.'),
   door: doorConfigSchema.prefault({}).describe('Lock relay, door contact, exit button.'),

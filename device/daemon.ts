@@ -18,6 +18,8 @@ import { createStatusServer, type DeviceStateSnapshot, type StatusServer } from 
 import { createDeviceMetrics, type DeviceMetrics } from './metrics/device-metrics.ts';
 import { accessGroupSchema, toAccessSubject, type AccessGroup, type AccessSubject } from './policy/profile.ts';
 import { RecognitionLoop, type DecisionEvent } from './recognition/loop.ts';
+import { enabledCues } from './liveness/cues.ts';
+import { loadCalibration } from './liveness/fusion.ts';
 import { AuditBacklog } from './store/backlog.ts';
 import { openStore, type DeviceStore } from './store/store.ts';
 import { createSystemdNotifier, type SystemdNotifier } from './systemd/notifier.ts';
@@ -143,11 +145,13 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
     };
 
     const camera = o.camera ?? createCamera(config.camera);
+    const cues = enabledCues(config.liveness, config.camera.spectrum);
     const loop = new RecognitionLoop({
       camera,
       engine,
       gallery,
       config: config.recognition,
+      liveness: { config: config.liveness, calibration: loadCalibration(config.liveness.calibration), cues, eyes: cues.some((c) => c.name === 'blink') },
       policy: config.policy,
       person,
       groups,

@@ -2,6 +2,8 @@
  * `npm run eval -- --pairs ../shared/faces/pairs_lfw.tsv [--json]`
  * `npm run eval -- --spoof ../shared/spoof/labels.tsv [--json]`
  * `npm run eval -- --identify ../shared/faces/manifest.tsv [--json]` (open-set 1:N through the gallery)
+ * `npm run eval -- --spoof-video ../shared/video/videos.tsv [--spoof-video ...] [--loso] [--fit out.json] [--json]`
+ *   (liveness per approach through the recognition loop; --attempts/--save-attempts reuse a run)
  * `--precision fp32|int8` picks the models; `--vs` (with --pairs) runs fp32 and int8 in one process.
  * With --json the last line of stdout is one JSON object with the figures.
  */
@@ -13,12 +15,24 @@ import { evalIdentify, formatIdentifyReport } from './eval/identify.ts';
 import { recognitionConfigSchema } from '../device/recognition/config.ts';
 import { visionConfigSchema, withPrecision } from '../core/vision/config.ts';
 import { VisionEngine } from '../core/vision/engine.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { deviceConfigSchema } from '../device/config.ts';
+import type { LivenessConfig } from '../device/liveness/config.ts';
+import { loadCalibration } from '../device/liveness/fusion.ts';
+import { fitAll, playLists, report, writeCalibration, type ClipRecord } from './eval/spoof-video.ts';
 
 const { values } = parseArgs({
   options: {
     pairs: { type: 'string' },
     spoof: { type: 'string' },
     identify: { type: 'string' },
+    'spoof-video': { type: 'string', multiple: true },
+    loso: { type: 'boolean', default: false },
+    fit: { type: 'string' },
+    level: { type: 'string' },
+    'attempt-seconds': { type: 'string', default: '2' },
+    'save-attempts': { type: 'string' },
+    attempts: { type: 'string' },
     json: { type: 'boolean', default: false },
     config: { type: 'string' },
     precision: { type: 'string' },
@@ -29,10 +43,12 @@ const { values } = parseArgs({
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
 async function main() {
-  if (!values.pairs && !values.spoof && !values.identify) {
-    console.error('usage: npm run eval -- --pairs <pairs.tsv> | --spoof <labels.tsv> | --identify <manifest.tsv> [--json] [--config vision.json]');
+  const videoLists = values['spoof-video'] ?? [];
+  if (!values.pairs && !values.spoof && !values.identify && !videoLists.length && !values.attempts) {
+    console.error('usage: npm run eval -- --pairs <pairs.tsv> | --spoof <labels.tsv> | --identify <manifest.tsv> | --spoof-video <videos.tsv> [--json] [--config vision.json]');
     process.exit(2);
   }
+  if (videoLists.length || values.attempts) return spoofVideo(videoLists);
   let config = loadConfigFile(visionConfigSchema, values.config);
   if (values.precision) {
     if (values.precision !== 'fp32' && values.precision !== 'int8') throw new Error(`--precision must be fp32 or int8, not ${values.precision}`);
@@ -75,6 +91,31 @@ async function main() {
   }
   await engine.close();
   if (values.json) console.log(JSON.stringify(result));
+}
+
+/** Liveness per approach; the device config file (--config) supplies the liveness section when given. */
+async function spoofVideo(lists: string[]) {
+  const device = loadConfigFile(deviceConfigSchema, values.config);
+  const liveness = { ...device.liveness, level: (values.level ?? 'standard') as LivenessConfig['level'] };
+  if (liveness.level === 'off') throw new Error('--level off has nothing to measure');
+  const calibration = loadCalibration(liveness.calibration);
+  const bar = liveness.level === 'strict' ? liveness.levels.strict : liveness.levels.standard;
+  let clips: ClipRecord[];
+  if (values.attempts) clips = JSON.parse(readFileSync(values.attempts, 'utf8')) as ClipRecord[];
+  else {
+    const engine = await VisionEngine.create(device.vision);
+    clips = await playLists(engine, lists, { liveness, calibration, attemptSeconds: Number(values['attempt-seconds']), log: (l) => console.error(l) });
+    await engine.close();
+  }
+  if (values['save-attempts']) writeFileSync(values['save-attempts'], JSON.stringify(clips));
+  const r = report(clips, calibration, bar, values.loso);
+  console.log(r.text);
+  if (values.fit) {
+    const cal = fitAll(clips, lists);
+    writeCalibration(values.fit, cal);
+    console.log(`weights fitted on every approach written to ${values.fit}`);
+  }
+  if (values.json) console.log(JSON.stringify(r.json));
 }
 
 main().catch((err) => {

@@ -23,6 +23,13 @@ export const cameraConfigSchema = z.strictObject({
   width: z.number().int().min(16).max(8192).default(640).describe('Requested frame width in pixels.'),
   height: z.number().int().min(16).max(8192).default(480).describe('Requested frame height in pixels.'),
   fps: z.number().min(0.1).max(240).default(15).describe('Requested (or, for simulated, played) frames per second.'),
+  spectrum: z
+    .enum(['rgb', 'nir'])
+    .default('rgb')
+    .describe(
+      'What the sensor sees. rgb: a colour camera. nir: a near-infrared camera with its own IR illuminator (grey frames; a phone or monitor emits no near infrared, so a replay shows no face at all); ' +
+        'the liveness cues trained or measured on colour (passive, screen_artifacts) are skipped, the geometric ones (screen_border, rigid_motion, blink) still run.',
+    ),
   quality: z.number().int().min(1).max(100).default(85).describe('JPEG quality of the MJPEG stream where the driver sets it.'),
   maxFrameBytes: z
     .number()

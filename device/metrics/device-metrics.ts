@@ -58,6 +58,13 @@ export function createDeviceMetrics(opts: DeviceMetricsOptions = {}) {
   // Series exist at 0 before the first event, so rate() and alerts see them from the start.
   for (const reason of decisionReasons) decisions.inc({ result: reason === 'granted' ? 'granted' : 'denied', reason }, 0);
 
+  const livenessAttempts = new Counter({
+    name: `${p}liveness_attempts_total`,
+    help: 'Approaches whose liveness was decided, by result (live/attack) and, for attacks, the cue that failed.',
+    labelNames: ['result', 'cue'] as const,
+    registers,
+  });
+
   const frameToDecision = new Histogram({
     name: `${p}frame_to_decision_seconds`,
     help: 'Time from frame capture to the access decision.',
@@ -185,6 +192,9 @@ export function createDeviceMetrics(opts: DeviceMetricsOptions = {}) {
     outboxNearCap,
     syncCursor,
     syncLagSeconds,
+    recordLiveness(r: { live: boolean; failed?: string }): void {
+      livenessAttempts.inc({ result: r.live ? 'live' : 'attack', cue: r.failed ?? '' });
+    },
     recordDecision(d: Pick<Decision, 'granted' | 'reason'>): void {
       decisions.inc({ result: d.granted ? 'granted' : 'denied', reason: d.reason });
     },

@@ -8,11 +8,15 @@ import { localTime, type LocalTime } from './clock.ts';
 import type { PolicyConfig } from './config.ts';
 import type { AccessGroup, AccessSubject, Schedule } from './profile.ts';
 import { appliesToDoor, scheduleCovers } from './schedule.ts';
+import { livenessFailures, type LivenessFailure } from '../liveness/attempt.ts';
 
 export const decisionReasons = [
   'granted',
   'unknown',
+  /** Liveness refused without saying which cue (the liveness check was not run per cue). */
   'not_live',
+  /** Liveness refused; the suffix names the cue that pulled hardest towards "attack". */
+  ...livenessFailures.map((f) => `not_live:${f}` as const),
   'low_score',
   'low_margin',
   'invalid_profile',
@@ -36,6 +40,8 @@ export interface DecisionContext {
   now: Date;
   /** Liveness verdict for the face. */
   live: boolean;
+  /** Which cue failed when `live` is false (reason not_live:<cue>); plain not_live when absent. */
+  liveFailure?: LivenessFailure;
   /** Similarity of the face to the matched person. */
   matchScore: number;
   /** Best score minus the best score of any other person; undefined when no other person is enrolled. */
@@ -50,7 +56,7 @@ export function decide(person: AccessSubject | undefined, ctx: DecisionContext):
   const refuse = (reason: DecisionReason): Decision => ({ granted: false, reason, personId: person.id });
   const { policy } = ctx;
 
-  if (policy.requireLiveness && !ctx.live) return refuse('not_live');
+  if (policy.requireLiveness && !ctx.live) return refuse(ctx.liveFailure ? `not_live:${ctx.liveFailure}` : 'not_live');
   if (!(ctx.matchScore >= policy.minMatchScore)) return refuse('low_score');
   if (policy.minMargin > 0 && ctx.margin !== undefined && !(ctx.margin >= policy.minMargin)) return refuse('low_margin');
 

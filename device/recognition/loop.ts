@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createLogger } from '../../core/log/logger.ts';
-import type { Stage, StageTimes, VisionEngine } from '../../core/vision/engine.ts';
+import type { Analysis, Stage, StageTimes, VisionEngine } from '../../core/vision/engine.ts';
 import { fromRawFrame, type RgbImage } from '../../core/vision/image.ts';
 import { CameraClosedError, type Camera, type Frame } from '../camera/types.ts';
 import type { Gallery } from '../gallery/gallery.ts';
@@ -16,6 +16,10 @@ import type { AccessGroup, AccessSubject } from '../policy/profile.ts';
 import type { PolicyConfig } from '../policy/config.ts';
 import type { RecognitionConfig } from './config.ts';
 import { FaceTracker, verdict, type FaceVote, type Track } from './tracker.ts';
+import { toGrey, type Cue, type GreyImage, type PadObservation } from '../../core/vision/pad/types.ts';
+import { LivenessAttempt, type LivenessResult } from '../liveness/attempt.ts';
+import type { LivenessConfig } from '../liveness/config.ts';
+import type { Calibration } from '../liveness/fusion.ts';
 
 const log = createLogger('recognition');
 
@@ -40,6 +44,37 @@ export interface DecisionEvent extends Decision {
   frameTs: number;
   /** Frame capture to relay moved (or refusal recorded); set on the emitted event only. */
   latencyMs?: number;
+  /** The approach's liveness decision: level, fused log-odds, bar and each cue's contribution. */
+  liveness?: LivenessSummary;
+}
+
+export interface LivenessSummary {
+  level: LivenessResult['level'];
+  live: boolean;
+  logOdds: number;
+  bar: number;
+  cues: LivenessResult['contributions'];
+  failed?: LivenessResult['failed'];
+  frames: number;
+  elapsedMs: number;
+}
+
+/** Emitted once per approach when its liveness is decided, whether or not anyone was recognised. */
+export interface LivenessEvent extends LivenessResult {
+  trackId: number;
+  ts: number;
+  /** Capture time of the approach's first frame. */
+  firstSeen: number;
+}
+
+/** Presentation-attack detection for the loop: the level and cues of this door. */
+export interface LivenessDeps {
+  config: LivenessConfig;
+  calibration: Calibration;
+  /** Enabled cues that apply to this camera. */
+  cues: readonly Cue[];
+  /** Whether the blink cue (and so the eye model) runs. */
+  eyes: boolean;
 }
 
 export interface RecognitionDeps {
@@ -57,6 +92,11 @@ export interface RecognitionDeps {
    */
   act: (d: DecisionEvent) => Promise<void>;
   metrics?: DeviceMetrics;
+  /**
+   * Presentation-attack detection per approach. Without it the loop falls back to the mean
+   * passive score of the track against vision.liveness.threshold (tools and benchmarks).
+   */
+  liveness?: LivenessDeps;
   /** Called after every processed frame (systemd watchdog, health). */
   onTick?: () => void;
   now?: () => number;
@@ -193,7 +233,12 @@ export class RecognitionLoop extends EventEmitter {
       return;
     }
     const timings: StageTimes = {};
-    const analysis = await engine.analyze(img, { embed: 'passing', liveness: true, timings });
+    const pad = this.deps.liveness;
+    const padOn = pad !== undefined && pad.config.level !== 'off';
+    // The passive model only runs while some approach still needs evidence (or a new face may appear).
+    const active = this.tracker.active();
+    const passiveNeeded = !pad || (padOn && pad.cues.some((c) => c.name === 'passive') && (active.length === 0 || active.some((t) => !t.livenessReported)));
+    const analysis = await engine.analyze(img, { embed: 'passing', liveness: passiveNeeded, eyes: padOn && pad.eyes, timings });
     if (metrics) {
       for (const [stage, metric] of STAGE_METRIC) {
         const ms = timings[stage];
@@ -212,22 +257,52 @@ export class RecognitionLoop extends EventEmitter {
     });
     const now = this.now();
     const tracks = this.tracker.update(votes, now);
+    if (padOn) this.observeLiveness(tracks, votes, analysis.faces, img, frame, now);
     this.emit('frame', { seq: frame.seq, faces: analysis.faces.length, tracks: tracks.length });
     for (const t of tracks) await this.maybeDecide(t, frame, now);
   }
 
+  /** Feed this frame's view of each tracked face to its approach's cues; report approaches that completed. */
+  private observeLiveness(tracks: Track[], votes: FaceVote[], faces: Analysis['faces'], img: RgbImage, frame: Frame, now: number): void {
+    const pad = this.deps.liveness!;
+    let grey: GreyImage | undefined;
+    for (const t of tracks) {
+      const i = t.lastVote ? votes.indexOf(t.lastVote) : -1;
+      if (i < 0 || t.livenessReported) continue;
+      const f = faces[i];
+      t.liveness ??= new LivenessAttempt(pad.config, pad.calibration, pad.cues);
+      grey ??= toGrey(img);
+      const o: PadObservation = { ts: frame.ts, img, grey, box: f.box, landmarks68: f.landmarks68, landmarks: f.landmarks, pose: f.pose, eyesOpen: f.eyesOpen, passive: f.liveness?.score };
+      t.liveness.observe(o);
+      if (!t.liveness.ready()) continue;
+      t.livenessReported = true;
+      const r = t.liveness.decide();
+      this.deps.metrics?.recordLiveness(r);
+      const ev: LivenessEvent = { ...r, trackId: t.id, ts: now, firstSeen: t.firstSeen };
+      this.emit('liveness', ev);
+    }
+  }
+
   private async maybeDecide(t: Track, frame: Frame, now: number): Promise<void> {
     const { config, policy } = this.deps;
-    const v = verdict(t, config.votesNeeded, config.minLiveFrames);
+    const pad = this.deps.liveness;
+    const padOn = pad !== undefined && pad.config.level !== 'off';
+    // With per-approach liveness the attempt decides when it has seen enough; the passive frame count does not gate.
+    const v = verdict(t, config.votesNeeded, pad ? 0 : config.minLiveFrames);
     if (v.kind === 'wait') return;
+    let liveness: LivenessResult | undefined;
+    if (v.kind === 'person' && padOn) {
+      if (!t.liveness?.ready() || !t.livenessReported) return;
+      liveness = t.liveness.decide();
+    }
     t.decided = true;
-    const liveOk = v.live >= this.deps.engine.config.liveness.threshold;
+    const liveOk = pad ? !padOn || liveness?.live === true : v.live >= this.deps.engine.config.liveness.threshold;
     let decision: Decision;
     if (v.kind === 'unknown') decision = { granted: false, reason: 'unknown' };
     else {
       const person = this.deps.person(v.personId);
       decision = person
-        ? decide(person, { door: config.door, now: new Date(now), live: liveOk, matchScore: v.score, margin: v.margin, groups: this.deps.groups(), policy })
+        ? decide(person, { door: config.door, now: new Date(now), live: liveOk, liveFailure: liveness?.failed, matchScore: v.score, margin: v.margin, groups: this.deps.groups(), policy })
         : { granted: false, reason: 'unknown', personId: v.personId };
     }
     const event: DecisionEvent = {
@@ -240,6 +315,7 @@ export class RecognitionLoop extends EventEmitter {
       margin: v.kind === 'person' && v.margin !== undefined ? round(v.margin) : undefined,
       live: round(v.live),
       frameTs: frame.ts,
+      liveness: liveness && summarise(liveness),
     };
     try {
       await this.deps.act(event);
@@ -256,3 +332,9 @@ export class RecognitionLoop extends EventEmitter {
 }
 
 const round = (v: number) => Math.round(v * 1e4) / 1e4;
+
+function summarise(r: LivenessResult): LivenessSummary {
+  const cues: LivenessSummary['cues'] = {};
+  for (const [k, v] of Object.entries(r.contributions)) cues[k as keyof typeof cues] = round(v);
+  return { level: r.level, live: r.live, logOdds: round(r.logOdds), bar: r.bar, cues, failed: r.failed, frames: r.frames, elapsedMs: Math.round(r.elapsedMs) };
+}

@@ -4,6 +4,7 @@
  * standing at the door does not unlock it again and again.
  */
 import { iou, type Box } from '../../core/vision/geometry.ts';
+import type { LivenessAttempt } from '../liveness/attempt.ts';
 
 /** One frame's reading of a face: who it looked like (null = nobody), or no vote when quality failed. */
 export interface FaceVote {
@@ -28,6 +29,12 @@ export interface Track {
   margins: Map<string, number[]>;
   lastQualityReasons: string[];
   decided: boolean;
+  /** The face this track took in the latest update (the loop maps it back to its analysis). */
+  lastVote?: FaceVote;
+  /** Liveness of this approach, owned by the loop (device/liveness/attempt.ts). */
+  liveness?: LivenessAttempt;
+  /** Set once the approach's liveness decision has been reported. */
+  livenessReported?: boolean;
 }
 
 export class FaceTracker {
@@ -79,6 +86,7 @@ export class FaceTracker {
   private observe(t: Track, f: FaceVote, now: number): void {
     t.box = f.box;
     t.lastSeen = now;
+    t.lastVote = f;
     t.lastQualityReasons = f.qualityReasons ?? [];
     if (f.personId === undefined) return;
     t.votes.push(f.personId);

@@ -8,7 +8,7 @@
 import type { Box, HeadPose, Point } from '../geometry.ts';
 import type { RgbImage } from '../image.ts';
 
-export const CUE_NAMES = ['passive', 'screen_border', 'rigid_motion', 'blink', 'screen_artifacts', 'ir_face'] as const;
+export const CUE_NAMES = ['passive', 'screen_border', 'rigid_motion', 'blink', 'screen_artifacts'] as const;
 export type CueName = (typeof CUE_NAMES)[number];
 
 /** 8-bit single-channel image, row-major. */
@@ -33,8 +33,6 @@ export interface PadObservation {
   eyesOpen?: [number, number];
   /** Live-class probability of fr_liveness on this frame, when it ran. */
   passive?: number;
-  /** Near-infrared frame of the same moment, when an IR camera is configured (grey, registered to `img`). */
-  ir?: GreyImage;
 }
 
 /** Per-track state of one cue. */

@@ -96,7 +96,10 @@ function whereOf(f: AuditFilter): { sql: string[]; args: unknown[] } {
   eq('device_id', f.deviceId);
   eq('kind', f.kind);
   eq('decision', f.decision);
-  eq('reason', f.reason);
+  // "not_live" finds every liveness refusal, whichever cue it names (not_live:screen_border, ...).
+  if (f.reason === 'not_live') {
+    sql.push("(reason = 'not_live' OR reason LIKE 'not\\_live:%' ESCAPE '\\')");
+  } else eq('reason', f.reason);
   eq('actor', f.actor);
   if (f.from !== undefined) {
     sql.push('ts >= ?');

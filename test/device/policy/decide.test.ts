@@ -1,3 +1,4 @@
+import { livenessFailures } from '../../../device/liveness/attempt.ts';
 import { describe, expect, it } from 'vitest';
 import { decide, decisionReasons, type DecisionContext } from '../../../device/policy/decide.ts';
 import { policyConfigSchema, type PolicyConfig } from '../../../device/policy/config.ts';
@@ -30,6 +31,10 @@ describe('decide: one test per reason', () => {
   });
   it('not_live: liveness failed', () => {
     expect(decide(alice, ctx({ live: false }))).toEqual({ granted: false, reason: 'not_live', personId: 'alice' });
+  });
+  it('not_live:<cue>: the refusal names the liveness cue that failed', () => {
+    for (const cue of livenessFailures) expect(decide(alice, ctx({ live: false, liveFailure: cue }))).toEqual({ granted: false, reason: `not_live:${cue}`, personId: 'alice' });
+    expect(decide(alice, ctx({ live: true, liveFailure: 'passive' })).reason).toBe('granted');
   });
   it('liveness can be switched off by policy', () => {
     expect(decide(alice, ctx({ live: false, policy: { requireLiveness: false } })).reason).toBe('granted');
@@ -89,7 +94,7 @@ describe('decide: one test per reason', () => {
   });
   it('every reason in the enum is reachable by a test above', () => {
     expect([...decisionReasons].sort()).toEqual(
-      ['granted', 'unknown', 'not_live', 'low_score', 'low_margin', 'invalid_profile', 'inactive', 'not_yet_valid', 'expired', 'no_access_to_door', 'outside_schedule'].sort(),
+      ['granted', 'unknown', 'not_live', ...livenessFailures.map((f) => `not_live:${f}`), 'low_score', 'low_margin', 'invalid_profile', 'inactive', 'not_yet_valid', 'expired', 'no_access_to_door', 'outside_schedule'].sort(),
     );
   });
 });

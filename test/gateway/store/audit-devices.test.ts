@@ -65,6 +65,20 @@ describe('gateway store: audit log', () => {
     expect(d1.body).toMatchObject({ score: 0.7, live: 0.9 });
   });
 
+  it('finds every liveness refusal under not_live, and one cue by its full reason', () => {
+    const s = suite.open(suite.dir());
+    s.audit.ingest('dev-1', [
+      decision('a', 100, false, 'grace', 'not_live:screen_border'),
+      decision('b', 200, false, 'grace', 'not_live'),
+      decision('c', 300, false, 'grace', 'not_live:passive'),
+      decision('d', 400, false, 'grace', 'not_liveX'),
+      decision('e', 500, false, 'grace', 'unknown'),
+    ]);
+    const ids = (reason: string) => s.audit.search({ reason }).items.map((e) => e.eventId);
+    expect(ids('not_live')).toEqual(['c', 'b', 'a']);
+    expect(ids('not_live:passive')).toEqual(['c']);
+  });
+
   it('records admin actions with the actor, searchable by actor, action and device', () => {
     const s = suite.open(suite.dir(), {}, () => 12345);
     const e = s.audit.record({ actor: 'alice', action: 'device.unlock', target: 'dev-1', deviceId: 'dev-1', details: { reason: 'courier' } });

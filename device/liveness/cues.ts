@@ -1,0 +1,19 @@
+/**
+ * Which cues run on this device: the enabled ones that make sense for the camera's spectrum.
+ * A near-infrared sensor has no colour, and the passive model was trained on colour frames, so
+ * those two cues are skipped there rather than fed frames they were never measured on.
+ */
+import { passiveCue } from '../../core/vision/pad/passive.ts';
+import type { Cue, CueName } from '../../core/vision/pad/types.ts';
+import type { LivenessConfig } from './config.ts';
+
+export const ALL_CUES: Partial<Record<CueName, Cue>> = {
+  passive: passiveCue,
+};
+
+const RGB_ONLY: ReadonlySet<CueName> = new Set(['passive', 'screen_artifacts']);
+
+export function enabledCues(config: LivenessConfig, spectrum: 'rgb' | 'nir'): Cue[] {
+  if (config.level === 'off') return [];
+  return (Object.keys(ALL_CUES) as CueName[]).filter((n) => config.cues[n] && !(spectrum === 'nir' && RGB_ONLY.has(n))).map((n) => ALL_CUES[n]!);
+}
