@@ -29,6 +29,8 @@ const TILTS = [-15, -12.5, -10, -7.5, -5, -2.5, 0, 2.5, 5, 7.5, 10, 12.5, 15].ma
 const PARALLEL_STEPS = 3;
 /** Sobel magnitude (on 0-255 grey, /4 normalised) below which a pixel is not an edge. */
 const EDGE_MIN = 10;
+/** Shortest run of consecutive rows (resampled, 1/20 face width each) that counts as line support. */
+const MIN_RUN = 4;
 
 export interface BorderDetail {
   score: number;
@@ -99,6 +101,7 @@ export function screenBorderDetail(grey: GreyImage, box: Box): BorderDetail {
   const bins = 2 * nt * w;
   const votes = new Uint16Array(bins * 3);
   const last = new Int16Array(bins).fill(-1);
+  const run = new Uint16Array(bins);
   for (let y = 1; y < h - 1; y++) {
     const s = stretchOfRow[y];
     if (s < 0) continue;
@@ -124,9 +127,14 @@ export function screenBorderDetail(grey: GreyImage, box: Box): BorderDetail {
         for (let xx = xr - 1; xx <= xr + 1; xx++) {
           if (xx < 0 || xx >= w) continue;
           const bin = (pol * nt + t) * w + xx;
-          if (last[bin] === y) continue;
+          const prev = last[bin];
+          if (prev === y) continue;
+          // Only rows in a run of MIN_RUN (one-row gaps bridged) count: chance alignments of
+          // texture pixels are short, a bezel edge is long.
+          run[bin] = prev >= y - 2 && prev >= 0 ? run[bin] + 1 : 1;
           last[bin] = y;
-          votes[bin * 3 + s]++;
+          if (run[bin] === MIN_RUN) votes[bin * 3 + s] += MIN_RUN;
+          else if (run[bin] > MIN_RUN) votes[bin * 3 + s]++;
         }
       }
     }
