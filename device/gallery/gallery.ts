@@ -1,8 +1,12 @@
 /**
- * 1:N face gallery. Every template of every person is one row of a contiguous int8 matrix
- * (first pass, see scorer.ts) plus, by default, a contiguous fp32 copy used to re-rank the few
- * best candidates exactly. Removing a person moves the last rows into the holes, so the matrix
- * never has gaps and a search never allocates buffers.
+ * 1:N face gallery. Every row of a contiguous int8 matrix (first pass, see scorer.ts) plus, by
+ * default, a contiguous fp32 copy used to re-rank the few best candidates exactly. Removing a
+ * person moves the last rows into the holes, so the matrix never has gaps and a search never
+ * allocates buffers.
+ *
+ * With `fusion: 'mean'` (default) a person is ONE row: the normalised mean of their templates
+ * (measured better than best-of on LFW with 3 photos, see README); with 'best' every template is
+ * a row and a person scores their best one.
  */
 import { Int8Scorer } from './scorer.ts';
 import { type GalleryConfig, defaultGalleryConfig } from './config.ts';
@@ -34,6 +38,18 @@ export class Gallery {
   private slotRows: number[][] = [];
   private freeSlots: number[] = [];
   private slotOf = new Map<string, number>();
+  /** Templates per person (mean fusion: rows are 1 per person, so this counts the fused ones). */
+  private counts: number[] = [];
+  /** Adaptive templates per person, oldest first (see addAdaptiveTemplate). */
+  private adaptive = new Map<number, Float32Array[]>();
+  /** Mean fusion: the individual normalised templates of people enrolled with several. */
+  private raws = new Map<number, Float32Array[]>();
+  private listeners = new Set<() => void>();
+  /**
+   * 1:N vote threshold for the current gallery when recognition.matchThreshold is not set; kept
+   * up to date by OperatingPoint (operating-point.ts). The fallback is the former fixed value.
+   */
+  matchThreshold = 0.45;
   // Search scratch, reused every call.
   private readonly qf: Float32Array;
   private readonly tmp: Float32Array;
@@ -74,37 +90,160 @@ export class Gallery {
 
   templateCount(personId: string): number {
     const s = this.slotOf.get(personId);
-    return s === undefined ? 0 : this.slotRows[s].length;
+    return s === undefined ? 0 : this.counts[s];
+  }
+
+  /** Call `fn` after every change of who or what is enrolled; returns the unsubscribe. */
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private changed(): void {
+    for (const fn of this.listeners) fn();
   }
 
   /** Append one template (normalised here) to a person, creating the person when new. */
   addTemplate(personId: string, embedding: ArrayLike<number>): void {
+    this.add(personId, embedding);
+    this.changed();
+  }
+
+  private add(personId: string, embedding: ArrayLike<number>): void {
     normalizeInto(embedding, this.tmp); // validates before anything changes
-    this.ensureRows(this.rows + 1);
     let slot = this.slotOf.get(personId);
+    if (slot !== undefined && this.config.fusion === 'mean') {
+      // The individual templates are kept (only for people with 2+): adaptive replacement and
+      // statistics need them; a single template is its own row.
+      const r = this.slotRows[slot][0];
+      let raws = this.raws.get(slot);
+      if (!raws) this.raws.set(slot, (raws = [this.rowFloats(r)]));
+      raws.push(Float32Array.from(this.tmp));
+      this.counts[slot]++;
+      const sum = new Float32Array(this.dim);
+      for (const v of raws) for (let i = 0; i < this.dim; i++) sum[i] += v[i];
+      normalizeInto(sum, this.tmp);
+      this.writeRow(r, this.tmp);
+      return;
+    }
+    this.ensureRows(this.rows + 1);
     if (slot === undefined) {
       slot = this.freeSlots.pop() ?? this.slotId.length;
       this.slotId[slot] = personId;
       this.slotRows[slot] = [];
+      this.counts[slot] = 0;
       this.slotOf.set(personId, slot);
     }
     const r = this.rows++;
-    this.scorer.scales[r] = quantizeInto(this.tmp, this.scorer.templates, r * this.dim);
-    this.floats?.set(this.tmp, r * this.dim);
+    this.writeRow(r, this.tmp);
     this.rowOwner[r] = slot;
     this.slotRows[slot].push(r);
+    this.counts[slot]++;
+  }
+
+  private writeRow(r: number, v: Float32Array): void {
+    this.scorer.scales[r] = quantizeInto(v, this.scorer.templates, r * this.dim);
+    this.floats?.set(v, r * this.dim);
+  }
+
+  /** A copy of row r as floats (exact copy, or the int8 row scaled back). */
+  private rowFloats(r: number): Float32Array {
+    const d = this.dim;
+    if (this.floats) return this.floats.slice(r * d, r * d + d);
+    const out = new Float32Array(d);
+    const s = this.scorer.scales[r];
+    for (let i = 0; i < d; i++) out[i] = this.scorer.templates[r * d + i] * s;
+    return out;
+  }
+
+  /**
+   * Add a template learnt at the door (adaptive enrolment). At most `cap` per person: beyond it
+   * the oldest adaptive one is dropped, never the enrolled ones. A later setPerson or
+   * removePerson (re-enrolment, sync) drops them all.
+   */
+  addAdaptiveTemplate(personId: string, embedding: ArrayLike<number>, cap: number): { replaced: boolean } {
+    const slot = this.slotOf.get(personId);
+    if (slot === undefined) throw new Error(`adaptive template for ${personId}, who is not enrolled`);
+    normalizeInto(embedding, this.tmp);
+    const fresh = Float32Array.from(this.tmp);
+    const list = [...(this.adaptive.get(slot) ?? []), fresh];
+    const replaced = list.length > cap;
+    if (replaced) list.splice(0, list.length - cap);
+    const base = this.templatesOf(personId).slice(0, this.counts[slot] - (this.adaptive.get(slot)?.length ?? 0));
+    this.replace(personId, [...base, ...list]);
+    this.adaptive.set(this.slotOf.get(personId)!, list);
+    this.changed();
+    return { replaced };
+  }
+
+  adaptiveCount(personId: string): number {
+    const s = this.slotOf.get(personId);
+    return s === undefined ? 0 : (this.adaptive.get(s)?.length ?? 0);
+  }
+
+  /**
+   * The person's templates as normalised floats in insertion order (adaptive ones last): used for
+   * statistics and adaptive updates, never on the hot path.
+   */
+  templatesOf(personId: string): Float32Array[] {
+    const slot = this.slotOf.get(personId);
+    if (slot === undefined) return [];
+    if (this.config.fusion === 'best') return this.slotRows[slot].map((r) => this.rowFloats(r));
+    return this.raws.get(slot)?.map((v) => Float32Array.from(v)) ?? [this.rowFloats(this.slotRows[slot][0])];
+  }
+
+  /** One normalised row per person (the fused template, or each template with best-of), for statistics. */
+  *rowsByPerson(): Generator<[string, Float32Array]> {
+    for (let r = 0; r < this.rows; r++) yield [this.slotId[this.rowOwner[r]]!, this.rowFloats(r)];
+  }
+
+  /**
+   * Best int8 score of `query` per person (first pass only: statistics off the hot path, e.g. the
+   * impostor distribution behind the derived threshold). `skip` leaves one person out.
+   */
+  personScores(query: ArrayLike<number>, skip?: string): Float32Array {
+    const out = new Float32Array(this.slotOf.size);
+    if (this.rows === 0) return out;
+    normalizeInto(query, this.qf);
+    // The first pass leaves out the query's own scale (it does not change a ranking): put it back.
+    const qs = quantizeInto(this.qf, this.scorer.query);
+    this.scorer.score(this.rows);
+    const best = new Float32Array(this.slotId.length).fill(-Infinity);
+    for (let i = 0; i < this.rows; i++) {
+      const p = this.rowOwner[i];
+      const s = this.scorer.out[i] * qs;
+      if (s > best[p]) best[p] = s;
+    }
+    const skipSlot = skip === undefined ? -1 : (this.slotOf.get(skip) ?? -1);
+    let n = 0;
+    for (let p = 0; p < best.length; p++) if (this.slotId[p] !== null && p !== skipSlot && best[p] > -Infinity) out[n++] = best[p];
+    return out.subarray(0, n);
   }
 
   /** Replace all templates of a person. Every embedding is validated before the old ones go. */
   setPerson(personId: string, embeddings: ArrayLike<number>[]): void {
+    this.replace(personId, embeddings);
+    this.changed();
+  }
+
+  private replace(personId: string, embeddings: ArrayLike<number>[]): void {
     for (const e of embeddings) normalizeInto(e, this.tmp);
-    this.removePerson(personId);
-    for (const e of embeddings) this.addTemplate(personId, e);
+    this.remove(personId);
+    for (const e of embeddings) this.add(personId, e);
   }
 
   removePerson(personId: string): boolean {
+    const removed = this.remove(personId);
+    if (removed) this.changed();
+    return removed;
+  }
+
+  private remove(personId: string): boolean {
     const slot = this.slotOf.get(personId);
     if (slot === undefined) return false;
+    this.raws.delete(slot);
+    this.adaptive.delete(slot);
+    this.counts[slot] = 0;
     // Highest rows first: the row moved into a hole then never belongs to this person.
     const rows = [...this.slotRows[slot]].sort((a, b) => b - a);
     for (const r of rows) this.removeRow(r);

@@ -250,7 +250,7 @@ export class RecognitionLoop extends EventEmitter {
       const vote: FaceVote = { box: f.box, qualityReasons: f.quality.reasons, liveScore: f.liveness?.score };
       if (!f.quality.ok || !f.embedding) return { ...vote, liveScore: undefined };
       const hit = gallery.search(f.embedding);
-      if (hit && hit.score >= config.matchThreshold) {
+      if (hit && hit.score >= (config.matchThreshold ?? gallery.matchThreshold)) {
         return { ...vote, personId: hit.personId, score: hit.score, margin: gallery.personCount > 1 ? hit.margin : undefined };
       }
       return { ...vote, personId: null, score: hit?.score };

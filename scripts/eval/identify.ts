@@ -1,7 +1,8 @@
 /**
  * `eval --identify`: open-set 1:N identification through the device gallery.
- * Every person with 2+ images is enrolled with their first image (numeric order) and probed with
- * the rest; people with a single image play unknown visitors. The metric functions are pure; the
+ * Every person with more than K images (--enrol-images, default 1) is enrolled with their first K
+ * (numeric order; several are fused as the gallery does) and probed with the rest; people with 2..K
+ * images are enrolled too, without probes; people with a single image play unknown visitors. The metric functions are pure; the
  * I/O (reading the manifest, embedding, the gallery) sits in the last section of the file.
  */
 import { basename, dirname, resolve } from 'node:path';
@@ -199,6 +200,7 @@ export async function runIdentification(
   embeddings: Map<string, EmbeddedImage>,
   configuredThreshold: number,
   galleryConfig: Partial<GalleryConfig> = {},
+  enrolImages = 1,
 ): Promise<IdentifyReport> {
   const { people, unknown } = splitOpenSet(rows);
   const emb = (p: string) => embeddings.get(p)?.embedding;
@@ -210,13 +212,13 @@ export async function runIdentification(
     let fallback = 0;
     let notEnrolled = 0;
     for (const [identity, paths] of people) {
-      const { enrol, fallback: fb } = chooseEnrolment(paths, (p) => emb(p) !== undefined);
-      if (enrol) gallery.addTemplate(identity, emb(enrol)!);
+      const { enrol, fallback: fb } = chooseEnrolmentK(paths, enrolImages, (p) => emb(p) !== undefined);
+      if (enrol.length) gallery.setPerson(identity, enrol.map((p) => emb(p)!));
       else notEnrolled++;
       if (fb) fallback++;
-      noFace.enrolment += noFaceIn([paths[0]]);
-      // The first image stays the enrolment one even when unusable: it never becomes a probe.
-      const rest = paths.filter((p) => p !== paths[0] && p !== enrol);
+      noFace.enrolment += noFaceIn(paths.slice(0, enrolImages));
+      // The first K images stay enrolment ones even when unusable: they never become probes.
+      const rest = paths.length > enrolImages ? paths.slice(enrolImages).filter((p) => !enrol.includes(p)) : [];
       noFace.probes += noFaceIn(rest);
       probes.push({ identity, paths: rest });
     }
@@ -234,15 +236,15 @@ export async function runIdentification(
   }
 }
 
+/** K enrolment images: the first K usable ones (a later image stands in for a faceless one). */
+export function chooseEnrolmentK(paths: string[], k: number, usable: (path: string) => boolean): { enrol: string[]; fallback: boolean } {
+  const enrol = paths.filter(usable).slice(0, Math.min(k, paths.length));
+  return { enrol, fallback: enrol.some((p) => paths.indexOf(p) >= k) };
+}
+
 function probe(gallery: Gallery, identity: string, embedding: Float32Array | undefined): ProbeResult {
   if (!embedding) return { identity, top: null };
   const hit = gallery.search(embedding, 1);
   return { identity, top: hit ? { personId: hit.personId, score: hit.score } : null };
 }
 
-/** `threshold`: the door's 1:N vote threshold (recognition.matchThreshold) the report is read at. */
-export async function evalIdentify(engine: VisionEngine, manifestFile: string, threshold: number, galleryConfig: Partial<GalleryConfig> = {}): Promise<IdentifyReport> {
-  const rows = readManifest(manifestFile);
-  const embeddings = await embedImages(engine, rows.map((r) => r.path));
-  return runIdentification(rows, embeddings, threshold, galleryConfig);
-}

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { VisionEngine } from '../../core/vision/engine.ts';
 import { cosine } from '../../core/vision/embedder.ts';
 import { readPairs } from './dataset.ts';
+import { assignFolds, type PairsProtocol } from './folds.ts';
 import { progressBar } from './progress.ts';
 import { leaveOneFoldOut, tarAtFar, bestThreshold, type ScoredPair } from './verification.ts';
 
@@ -34,6 +35,9 @@ export interface PairsReport {
   no_face: number;
   decode_errors: number;
   accuracy: number;
+  /** How `accuracy` was measured: the file's own folds, or a seeded 10-fold split when it has one fold. */
+  protocol: PairsProtocol;
+  folds: number;
   per_fold: { fold: number; accuracy: number; threshold: number }[];
   tar_at_far_1e3: number;
   threshold_far_1e3: number;
@@ -45,11 +49,12 @@ export interface PairsReport {
 
 export function scorePairs(file: string, embeddings: Map<string, EmbeddedImage>, configuredThreshold: number): { report: PairsReport; scored: ScoredPair[] } {
   const rows = readPairs(file);
-  const scored: ScoredPair[] = rows.map((r) => {
+  const split = new Set(rows.map((r) => r.fold)).size < 2 ? assignFolds(rows) : null;
+  const scored: ScoredPair[] = rows.map((r, i) => {
     const ea = embeddings.get(r.a)?.embedding;
     const eb = embeddings.get(r.b)?.embedding;
     // A face we could not find counts as a failed comparison, never as a free pass.
-    return { score: ea && eb ? cosine(ea, eb) : -1, same: r.same, fold: r.fold };
+    return { score: ea && eb ? cosine(ea, eb) : -1, same: r.same, fold: split ? split.folds[i] : r.fold };
   });
   const lofo = leaveOneFoldOut(scored);
   const far = tarAtFar(scored, 1e-3);
@@ -63,6 +68,8 @@ export function scorePairs(file: string, embeddings: Map<string, EmbeddedImage>,
       no_face: errors.filter((e) => e.error === 'no_face').length,
       decode_errors: errors.filter((e) => e.error !== 'no_face').length,
       accuracy: lofo.accuracy,
+      protocol: split ? split.protocol : 'leave-one-fold-out',
+      folds: lofo.perFold.length,
       per_fold: lofo.perFold,
       tar_at_far_1e3: far.tar,
       threshold_far_1e3: far.threshold,

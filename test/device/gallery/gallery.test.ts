@@ -29,8 +29,9 @@ function noisy(v: ArrayLike<number>, seed: number, amount: number): Float32Array
 }
 
 const open: Gallery[] = [];
+// These tests check the search engine against the best-of reference; mean fusion has its own file.
 function gallery(cfg: ConstructorParameters<typeof Gallery>[0] = {}): Gallery {
-  const g = new Gallery(cfg);
+  const g = new Gallery({ fusion: 'best', ...cfg });
   open.push(g);
   return g;
 }
