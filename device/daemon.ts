@@ -18,6 +18,9 @@ import { createStatusServer, type DeviceStateSnapshot, type StatusServer } from 
 import { createDeviceMetrics, type DeviceMetrics } from './metrics/device-metrics.ts';
 import { accessGroupSchema, toAccessSubject, type AccessGroup, type AccessSubject } from './policy/profile.ts';
 import { RecognitionLoop, type DecisionEvent } from './recognition/loop.ts';
+import { AdaptiveEnrolment } from './recognition/adaptive.ts';
+import { loadBackground } from './gallery/background.ts';
+import { OperatingPoint } from './gallery/operating-point.ts';
 import { enabledCues } from './liveness/cues.ts';
 import { loadCalibration } from './liveness/fusion.ts';
 import { AuditBacklog } from './store/backlog.ts';
@@ -76,9 +79,14 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
     cleanup.push(() => gallery.close());
     const { loaded, rejected } = store.loadGallery(gallery);
     log.info('gallery loaded', { templates: loaded, rejected, people: gallery.personCount, kernel: gallery.kernel });
+    // The 1:N vote threshold for recognition.targetFpir, derived before the first frame and again
+    // after every enrolment change (unless recognition.matchThreshold overrides it).
+    const operatingPoint = new OperatingPoint(gallery, loadBackground(), { targetFpir: config.recognition.targetFpir, override: config.recognition.matchThreshold });
+    cleanup.push(() => operatingPoint.close());
+    await operatingPoint.derive();
 
     let backlogSize = () => 0;
-    const metrics = createDeviceMetrics({ config: config.metrics, outboxDepth: () => store.outbox.count(), gallerySize: () => gallery.personCount, auditBacklog: () => backlogSize(), salvagedRows: () => salvageTotals(store) });
+    const metrics = createDeviceMetrics({ config: config.metrics, outboxDepth: () => store.outbox.count(), gallerySize: () => gallery.personCount, auditBacklog: () => backlogSize(), salvagedRows: () => salvageTotals(store), matchThreshold: () => operatingPoint.state });
     let sync: SyncClient | undefined;
     const audit = (kind: string, body: Record<string, unknown>, id?: string) => {
       const seq = store.outbox.append({ kind, id, body: { device: config.deviceId, ...body } });
@@ -166,7 +174,10 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
         lastTickAt = now();
       },
     });
+    const adaptive = new AdaptiveEnrolment(gallery, config.recognition.adaptive, (body) => void audit('template', body), now);
+    cleanup.push(() => adaptive.close());
     loop.on('decision', (d: DecisionEvent) => {
+      adaptive.onDecision(d);
       lastDecision = d;
       events.emit('decision', d);
     });
@@ -195,6 +206,7 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
       sync: deviceSync.status(),
       gpio: gpio.kind,
       models: engine.models(),
+      match: operatingPoint.state,
     });
     const statusFields = () => ({
       door: { id: config.recognition.door, state: door.state.locked ? 'locked' : 'unlocked', open: door.state.open ?? null, alarms: [door.state.heldOpenAlarm && 'held_open', door.state.forcedOpenAlarm && 'forced_open'].filter((a): a is string => !!a) },

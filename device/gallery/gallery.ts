@@ -45,6 +45,7 @@ export class Gallery {
   /** Mean fusion: the individual normalised templates of people enrolled with several. */
   private raws = new Map<number, Float32Array[]>();
   private listeners = new Set<() => void>();
+  private searchObserver: ((query: Float32Array, hit: GallerySearchResult) => void) | undefined;
   /**
    * 1:N vote threshold for the current gallery when recognition.matchThreshold is not set; kept
    * up to date by OperatingPoint (operating-point.ts). The fallback is the former fixed value.
@@ -97,6 +98,14 @@ export class Gallery {
   onChange(fn: () => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  /**
+   * See every search's normalised query (a scratch buffer: copy what you keep) and result; one
+   * observer (adaptive enrolment). Synchronous on the hot path, so it must be cheap.
+   */
+  observeSearches(fn: ((query: Float32Array, hit: GallerySearchResult) => void) | undefined): void {
+    this.searchObserver = fn;
   }
 
   private changed(): void {
@@ -296,7 +305,9 @@ export class Gallery {
     }
     const best = top[0];
     const second = n > 1 ? this.candScore[1] : -1;
-    return { ...best, margin: best.score - second, top };
+    const result = { ...best, margin: best.score - second, top };
+    this.searchObserver?.(this.qf, result);
+    return result;
   }
 
   /** Best int8 score per person for the `want` best people, sorted descending. */

@@ -30,6 +30,8 @@ export interface DeviceMetricsOptions {
   auditBacklog?: () => number;
   /** Read at scrape time: what a salvage at start recovered and lost (0/0 when none ran). */
   salvagedRows?: () => { recovered: number; lost: number };
+  /** Read at scrape time: the 1:N vote threshold in use and the FPIR expected at it (device/gallery/operating-point.ts). */
+  matchThreshold?: () => { threshold: number; expectedFpir: number | null };
   /** Node.js process metrics (CPU, memory, event-loop lag, GC); on by default. */
   processMetrics?: boolean;
 }
@@ -128,6 +130,20 @@ export function createDeviceMetrics(opts: DeviceMetricsOptions = {}) {
     collect: readGallerySize ? function (this: Gauge) { this.set(readGallerySize()); } : undefined,
   });
 
+  const readMatch = opts.matchThreshold;
+  const matchThreshold = new Gauge({
+    name: `${p}match_threshold`,
+    help: 'Cosine similarity a face needs to vote for a person: derived from recognition.targetFpir for the current gallery, or the recognition.matchThreshold override.',
+    registers,
+    collect: readMatch ? function (this: Gauge) { this.set(readMatch().threshold); } : undefined,
+  });
+  const matchExpectedFpir = new Gauge({
+    name: `${p}match_expected_fpir`,
+    help: 'Share of unknown visitors the impostor model expects to reach the match threshold with the current gallery (NaN before the first derivation).',
+    registers,
+    collect: readMatch ? function (this: Gauge) { this.set(readMatch().expectedFpir ?? NaN); } : undefined,
+  });
+
   const gpioDriver = new Gauge({
     name: `${p}gpio_driver`,
     help: 'The GPIO driver running the door: 1 for its type (gpiod, onoff, simulated).',
@@ -183,6 +199,8 @@ export function createDeviceMetrics(opts: DeviceMetricsOptions = {}) {
     lastFrameTimestamp,
     outboxDepth,
     gallerySize,
+    matchThreshold,
+    matchExpectedFpir,
     auditBacklog,
     storeSalvage,
     gpioDriver,
