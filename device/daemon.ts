@@ -23,6 +23,7 @@ import { loadBackground } from './gallery/background.ts';
 import { OperatingPoint } from './gallery/operating-point.ts';
 import { enabledCues } from './liveness/cues.ts';
 import { loadCalibration } from './liveness/fusion.ts';
+import { createPrompter } from './liveness/prompt.ts';
 import { AuditBacklog } from './store/backlog.ts';
 import { openStore, type DeviceStore } from './store/store.ts';
 import { createSystemdNotifier, type SystemdNotifier } from './systemd/notifier.ts';
@@ -159,7 +160,13 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
       engine,
       gallery,
       config: config.recognition,
-      liveness: { config: config.liveness, calibration: loadCalibration(config.liveness.calibration), cues, eyes: cues.some((c) => c.name === 'blink') },
+      liveness: {
+        config: config.liveness,
+        calibration: loadCalibration(config.liveness.calibration),
+        cues,
+        eyes: cues.some((c) => c.name === 'blink') || (config.liveness.level === 'strict' && config.liveness.challenge.kinds.includes('blink')),
+        prompt: createPrompter(config.liveness.challenge.prompt, log),
+      },
       policy: config.policy,
       person,
       groups,

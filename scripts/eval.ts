@@ -31,7 +31,8 @@ const { values } = parseArgs({
     loso: { type: 'boolean', default: false },
     fit: { type: 'string' },
     level: { type: 'string' },
-    'attempt-seconds': { type: 'string', default: '2' },
+    'attempt-seconds': { type: 'string', default: '1.6' },
+    'attempt-stride': { type: 'string', default: '0.5' },
     'save-attempts': { type: 'string' },
     attempts: { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -105,7 +106,7 @@ async function spoofVideo(lists: string[]) {
   if (values.attempts) clips = JSON.parse(readFileSync(values.attempts, 'utf8')) as ClipRecord[];
   else {
     const engine = await VisionEngine.create(device.vision);
-    clips = await playLists(engine, lists, { liveness, calibration, attemptSeconds: Number(values['attempt-seconds']), log: (l) => console.error(l) });
+    clips = await playLists(engine, lists, { liveness, calibration, attemptSeconds: Number(values['attempt-seconds']), strideSeconds: Number(values['attempt-stride']), log: (l) => console.error(l) });
     await engine.close();
   }
   if (values['save-attempts']) writeFileSync(values['save-attempts'], JSON.stringify(clips));

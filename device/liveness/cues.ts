@@ -3,17 +3,25 @@
  * A near-infrared sensor has no colour, and the passive model was trained on colour frames, so
  * those two cues are skipped there rather than fed frames they were never measured on.
  */
+import { screenArtifactsCue } from '../../core/vision/pad/artifacts.ts';
+import { blinkCue } from '../../core/vision/pad/blink.ts';
+import { screenBorderCue } from '../../core/vision/pad/border.ts';
+import { rigidMotionCue } from '../../core/vision/pad/motion.ts';
 import { passiveCue } from '../../core/vision/pad/passive.ts';
 import type { Cue, CueName } from '../../core/vision/pad/types.ts';
 import type { LivenessConfig } from './config.ts';
 
-export const ALL_CUES: Partial<Record<CueName, Cue>> = {
+export const ALL_CUES: Record<CueName, Cue> = {
   passive: passiveCue,
+  screen_border: screenBorderCue,
+  rigid_motion: rigidMotionCue(),
+  blink: blinkCue(),
+  screen_artifacts: screenArtifactsCue,
 };
 
 const RGB_ONLY: ReadonlySet<CueName> = new Set(['passive', 'screen_artifacts']);
 
 export function enabledCues(config: LivenessConfig, spectrum: 'rgb' | 'nir'): Cue[] {
   if (config.level === 'off') return [];
-  return (Object.keys(ALL_CUES) as CueName[]).filter((n) => config.cues[n] && !(spectrum === 'nir' && RGB_ONLY.has(n))).map((n) => ALL_CUES[n]!);
+  return (Object.keys(ALL_CUES) as CueName[]).filter((n) => config.cues[n] && !(spectrum === 'nir' && RGB_ONLY.has(n))).map((n) => ALL_CUES[n]);
 }

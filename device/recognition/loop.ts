@@ -18,6 +18,7 @@ import type { RecognitionConfig } from './config.ts';
 import { FaceTracker, verdict, type FaceVote, type Track } from './tracker.ts';
 import { toGrey, type Cue, type GreyImage, type PadObservation } from '../../core/vision/pad/types.ts';
 import { LivenessAttempt, type LivenessResult } from '../liveness/attempt.ts';
+import { createChallenge, pickChallenge, type ChallengeKind, type ChallengeStatus } from '../../core/vision/pad/challenge.ts';
 import type { LivenessConfig } from '../liveness/config.ts';
 import type { Calibration } from '../liveness/fusion.ts';
 
@@ -42,6 +43,8 @@ export interface DecisionEvent extends Decision {
   live: number;
   /** Capture timestamp of the frame that completed the vote. */
   frameTs: number;
+  /** From the approach's first sighting (the track's first frame) to this decision, ms. */
+  approachMs: number;
   /** Frame capture to relay moved (or refusal recorded); set on the emitted event only. */
   latencyMs?: number;
   /** The approach's liveness decision: level, fused log-odds, bar and each cue's contribution. */
@@ -57,6 +60,8 @@ export interface LivenessSummary {
   failed?: LivenessResult['failed'];
   frames: number;
   elapsedMs: number;
+  /** The strict level's request and how it ended. */
+  challenge?: { kind: ChallengeKind; state: ChallengeStatus['state']; reason?: ChallengeStatus['reason'] };
 }
 
 /** Emitted once per approach when its liveness is decided, whether or not anyone was recognised. */
@@ -65,6 +70,8 @@ export interface LivenessEvent extends LivenessResult {
   ts: number;
   /** Capture time of the approach's first frame. */
   firstSeen: number;
+  /** Frames of the approach that passed the quality gates (and so voted); a door decides only on voted approaches. */
+  votes: number;
 }
 
 /** Presentation-attack detection for the loop: the level and cues of this door. */
@@ -73,8 +80,12 @@ export interface LivenessDeps {
   calibration: Calibration;
   /** Enabled cues that apply to this camera. */
   cues: readonly Cue[];
-  /** Whether the blink cue (and so the eye model) runs. */
+  /** Whether the eye model runs (the blink cue, or a blink request at the strict level). */
   eyes: boolean;
+  /** Asks the person to turn or blink (strict level); default: log only. */
+  prompt?: (text: string) => void;
+  /** Picks the strict level's request; Math.random by default (tests pass a seeded one). */
+  random?: () => number;
 }
 
 export interface RecognitionDeps {
@@ -268,19 +279,38 @@ export class RecognitionLoop extends EventEmitter {
     let grey: GreyImage | undefined;
     for (const t of tracks) {
       const i = t.lastVote ? votes.indexOf(t.lastVote) : -1;
-      if (i < 0 || t.livenessReported) continue;
+      if (i < 0 || (t.livenessReported && !t.challenge)) continue;
       const f = faces[i];
       t.liveness ??= new LivenessAttempt(pad.config, pad.calibration, pad.cues);
       grey ??= toGrey(img);
       const o: PadObservation = { ts: frame.ts, img, grey, box: f.box, landmarks68: f.landmarks68, landmarks: f.landmarks, pose: f.pose, eyesOpen: f.eyesOpen, passive: f.liveness?.score };
+      if (t.challenge) t.challenge.status = t.challenge.check.observe(o);
       t.liveness.observe(o);
-      if (!t.liveness.ready()) continue;
+      if (t.livenessReported || !t.liveness.ready()) continue;
       t.livenessReported = true;
       const r = t.liveness.decide();
       this.deps.metrics?.recordLiveness(r);
-      const ev: LivenessEvent = { ...r, trackId: t.id, ts: now, firstSeen: t.firstSeen };
+      const ev: LivenessEvent = { ...r, trackId: t.id, ts: now, firstSeen: t.firstSeen, votes: t.votes.length };
       this.emit('liveness', ev);
     }
+  }
+
+  /**
+   * The strict level's request for this approach: asked once, after the passive cues found the
+   * approach live, then checked on every frame of the track until it passes or times out.
+   */
+  private activeCheck(t: Track, ts: number): ChallengeStatus {
+    const pad = this.deps.liveness!;
+    if (!t.challenge) {
+      const kind = pickChallenge(pad.random ?? Math.random, pad.config.challenge.kinds);
+      const check = createChallenge({ kind, timeoutMs: pad.config.challenge.timeoutMs, now: ts });
+      t.challenge = { check, status: { state: 'pending', kind, prompt: check.prompt } };
+      (pad.prompt ?? ((text: string) => log.info('liveness request', { prompt: text })))(check.prompt);
+      this.emit('challenge', { trackId: t.id, kind, prompt: check.prompt });
+      return t.challenge.status;
+    }
+    if (t.challenge.status.state === 'pending') t.challenge.status = t.challenge.check.check(ts);
+    return t.challenge.status;
   }
 
   private async maybeDecide(t: Track, frame: Frame, now: number): Promise<void> {
@@ -291,18 +321,25 @@ export class RecognitionLoop extends EventEmitter {
     const v = verdict(t, config.votesNeeded, pad ? 0 : config.minLiveFrames);
     if (v.kind === 'wait') return;
     let liveness: LivenessResult | undefined;
+    let failure: LivenessResult['failed'];
     if (v.kind === 'person' && padOn) {
       if (!t.liveness?.ready() || !t.livenessReported) return;
       liveness = t.liveness.decide();
+      failure = liveness.failed;
+      if (liveness.live && pad.config.level === 'strict') {
+        const c = this.activeCheck(t, frame.ts);
+        if (c.state === 'pending') return;
+        if (c.state === 'failed') failure = 'active_check';
+      }
     }
     t.decided = true;
-    const liveOk = pad ? !padOn || liveness?.live === true : v.live >= this.deps.engine.config.liveness.threshold;
+    const liveOk = pad ? !padOn || (liveness?.live === true && failure === undefined) : v.live >= this.deps.engine.config.liveness.threshold;
     let decision: Decision;
     if (v.kind === 'unknown') decision = { granted: false, reason: 'unknown' };
     else {
       const person = this.deps.person(v.personId);
       decision = person
-        ? decide(person, { door: config.door, now: new Date(now), live: liveOk, liveFailure: liveness?.failed, matchScore: v.score, margin: v.margin, groups: this.deps.groups(), policy })
+        ? decide(person, { door: config.door, now: new Date(now), live: liveOk, liveFailure: failure, matchScore: v.score, margin: v.margin, groups: this.deps.groups(), policy })
         : { granted: false, reason: 'unknown', personId: v.personId };
     }
     const event: DecisionEvent = {
@@ -315,7 +352,8 @@ export class RecognitionLoop extends EventEmitter {
       margin: v.kind === 'person' && v.margin !== undefined ? round(v.margin) : undefined,
       live: round(v.live),
       frameTs: frame.ts,
-      liveness: liveness && summarise(liveness),
+      approachMs: now - t.firstSeen,
+      liveness: liveness && summarise(liveness, t.challenge?.status),
     };
     try {
       await this.deps.act(event);
@@ -333,8 +371,13 @@ export class RecognitionLoop extends EventEmitter {
 
 const round = (v: number) => Math.round(v * 1e4) / 1e4;
 
-function summarise(r: LivenessResult): LivenessSummary {
+function summarise(r: LivenessResult, challenge?: ChallengeStatus): LivenessSummary {
   const cues: LivenessSummary['cues'] = {};
   for (const [k, v] of Object.entries(r.contributions)) cues[k as keyof typeof cues] = round(v);
-  return { level: r.level, live: r.live, logOdds: round(r.logOdds), bar: r.bar, cues, failed: r.failed, frames: r.frames, elapsedMs: Math.round(r.elapsedMs) };
+  const s: LivenessSummary = { level: r.level, live: r.live, logOdds: round(r.logOdds), bar: r.bar, cues, failed: r.failed, frames: r.frames, elapsedMs: Math.round(r.elapsedMs) };
+  if (challenge) {
+    s.challenge = { kind: challenge.kind, state: challenge.state, reason: challenge.reason };
+    if (challenge.state !== 'passed') [s.live, s.failed] = [false, 'active_check'];
+  }
+  return s;
 }

@@ -4,6 +4,7 @@
  * standing at the door does not unlock it again and again.
  */
 import { iou, type Box } from '../../core/vision/geometry.ts';
+import type { Challenge, ChallengeStatus } from '../../core/vision/pad/challenge.ts';
 import type { LivenessAttempt } from '../liveness/attempt.ts';
 
 /** One frame's reading of a face: who it looked like (null = nobody), or no vote when quality failed. */
@@ -35,6 +36,8 @@ export interface Track {
   liveness?: LivenessAttempt;
   /** Set once the approach's liveness decision has been reported. */
   livenessReported?: boolean;
+  /** The strict level's request (turn or blink) and its latest state. */
+  challenge?: { check: Challenge; status: ChallengeStatus };
 }
 
 export class FaceTracker {

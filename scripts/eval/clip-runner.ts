@@ -47,7 +47,7 @@ export async function enrolmentEmbedding(engine: VisionEngine, frames: Buffer[],
 export interface ClipAttempt {
   segment: number;
   /** The approach's liveness decision; undefined when no face was tracked long enough. */
-  liveness?: Pick<LivenessEvent, 'live' | 'logOdds' | 'bar' | 'features' | 'contributions' | 'failed' | 'frames' | 'elapsedMs'>;
+  liveness?: Pick<LivenessEvent, 'live' | 'logOdds' | 'bar' | 'features' | 'contributions' | 'failed' | 'frames' | 'elapsedMs' | 'votes'>;
   /** First sighting to the liveness decision, ms. */
   decisionMs?: number;
   access?: { granted: boolean; reason: string; ms: number };
@@ -60,21 +60,26 @@ export interface RunClipOptions {
   enrol?: Float32Array;
   liveness: LivenessConfig;
   calibration: Calibration;
+  /** Length of one approach's segment, s. */
   attemptSeconds: number;
+  /** Start of one segment to the next, s (less than attemptSeconds: overlapping approaches). */
+  strideSeconds?: number;
   fps?: number;
 }
 
 export async function runClip(o: RunClipOptions): Promise<ClipAttempt[]> {
   const fps = o.fps ?? EVAL_FPS;
   const per = Math.max(1, Math.round(o.attemptSeconds * fps));
+  const stride = Math.max(1, Math.round((o.strideSeconds ?? o.attemptSeconds) * fps));
   // A segment too short to complete an approach would only add "no decision" rows.
   const minFrames = Math.ceil(((o.liveness.attemptMs + 300) / 1000) * fps);
   const segments: Buffer[][] = [];
-  for (let i = 0; i + minFrames <= o.frames.length; i += per) segments.push(o.frames.slice(i, i + per));
+  for (let i = 0; i + minFrames <= o.frames.length; i += stride) segments.push(o.frames.slice(i, i + per));
   if (!segments.length) return [];
   const dir = mkdtempSync(join(tmpdir(), 'portier-eval-'));
   try {
-    const recognition = recognitionConfigSchema.parse({ door: 'eval' });
+    // A short track timeout lets a short pause between segments end every track.
+    const recognition = recognitionConfigSchema.parse({ door: 'eval', trackTimeoutMs: 400 });
     const steps: unknown[] = [];
     segments.forEach((seg, i) => {
       writeFileSync(join(dir, `${i}.mjpeg`), Buffer.concat(seg));
@@ -112,7 +117,8 @@ export async function runClip(o: RunClipOptions): Promise<ClipAttempt[]> {
     });
     // Processed frames by time, to place each track in the segment it started in (seq counts from 0).
     const frameTimes: { t: number; segment: number }[] = [];
-    loop.on('frame', (f: { seq: number }) => frameTimes.push({ t: Date.now(), segment: Math.floor(f.seq / per) }));
+    const segOfSeq: number[] = segments.flatMap((seg, i) => seg.map(() => i));
+    loop.on('frame', (f: { seq: number }) => frameTimes.push({ t: Date.now(), segment: segOfSeq[f.seq] ?? -1 }));
     await camera.start();
     loop.start();
     await loop.finished();
@@ -129,8 +135,8 @@ export async function runClip(o: RunClipOptions): Promise<ClipAttempt[]> {
       const s = inSeg.find((x) => x.live) ?? inSeg[0];
       const a: ClipAttempt = { segment: i };
       if (s?.live) {
-        const { live, logOdds, bar, features, contributions, failed, frames, elapsedMs } = s.live;
-        a.liveness = { live, logOdds, bar, features, contributions, failed, frames, elapsedMs };
+        const { live, logOdds, bar, features, contributions, failed, frames, elapsedMs, votes } = s.live;
+        a.liveness = { live, logOdds, bar, features, contributions, failed, frames, elapsedMs, votes };
         a.decisionMs = s.live.ts - s.firstSeen;
       }
       if (s?.access) a.access = { granted: s.access.granted, reason: s.access.reason, ms: s.access.ts - s.firstSeen };

@@ -15,6 +15,7 @@ import type { Calibration } from '../../device/liveness/fusion.ts';
 import { clipFrames, enrolmentEmbedding, runClip, type ClipAttempt } from './clip-runner.ts';
 import { featureAuc, fitCalibration, leaveOneSubjectOut, rates, type Attempt } from './spoof-fit.ts';
 import { readVideoList, type VideoRow } from './video-list.ts';
+import { recognitionConfigSchema } from '../../device/recognition/config.ts';
 
 export interface ClipRecord {
   list: string;
@@ -29,6 +30,7 @@ export interface SpoofVideoOptions {
   liveness: LivenessConfig;
   calibration: Calibration;
   attemptSeconds: number;
+  strideSeconds: number;
   log?: (line: string) => void;
 }
 
@@ -43,7 +45,7 @@ export async function playLists(engine: VisionEngine, lists: string[], o: SpoofV
     for (const r of rows) {
       const other = enrolmentSource(r, rows);
       const enrol = other ? await enrolmentEmbedding(engine, frames.get(other.path)!) : undefined;
-      const attempts = await runClip({ engine, frames: frames.get(r.path)!, enrol, liveness: o.liveness, calibration: o.calibration, attemptSeconds: o.attemptSeconds });
+      const attempts = await runClip({ engine, frames: frames.get(r.path)!, enrol, liveness: o.liveness, calibration: o.calibration, attemptSeconds: o.attemptSeconds, strideSeconds: o.strideSeconds });
       o.log?.(`${r.name}: ${attempts.length} approaches, ${attempts.filter((a) => a.liveness?.live).length} passed liveness${other ? `, enrolled from ${other.name}${enrol ? '' : ' (no usable face)'}` : ', no other recording of this subject'}`);
       out.push({ list, clip: r.name, subject: r.subject, live: r.live, enrolledFrom: enrol ? other!.name : undefined, attempts });
     }
@@ -57,9 +59,16 @@ function enrolmentSource(r: VideoRow, rows: VideoRow[]): VideoRow | undefined {
   return others.find((x) => x.live) ?? others[0];
 }
 
+/**
+ * An approach counts when the door would act on it: its liveness was decided and enough of its
+ * frames passed the quality gates to vote (a face too small or blurred for a decision is no attempt).
+ */
+const VOTES_NEEDED = recognitionConfigSchema.parse({}).votesNeeded;
+export const counted = (a: ClipAttempt): boolean => a.liveness !== undefined && (a.liveness.votes ?? VOTES_NEEDED) >= VOTES_NEEDED;
+
 export function toAttempts(clips: ClipRecord[]): (Attempt & { list: string; decisionMs: number })[] {
   return clips.flatMap((c) =>
-    c.attempts.filter((a) => a.liveness).map((a) => ({ list: c.list, clip: c.clip, subject: c.subject, live: c.live, features: a.liveness!.features, decisionMs: a.decisionMs ?? NaN })),
+    c.attempts.filter(counted).map((a) => ({ list: c.list, clip: c.clip, subject: c.subject, live: c.live, features: a.liveness!.features, decisionMs: a.decisionMs ?? NaN })),
   );
 }
 
@@ -78,9 +87,9 @@ export function report(clips: ClipRecord[], cal: Calibration, bar: number, loso:
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   const attempts = toAttempts(clips);
   const shipped = rates(attempts, cal, bar);
-  const noDecision = clips.reduce((s, c) => s + c.attempts.filter((a) => !a.liveness).length, 0);
+  const noDecision = clips.reduce((s, c) => s + c.attempts.filter((a) => !counted(a)).length, 0);
   const perClip = clips.map((c) => {
-    const decided = c.attempts.filter((a) => a.liveness);
+    const decided = c.attempts.filter(counted);
     const passed = decided.filter((a) => a.liveness!.live).length;
     const granted = c.attempts.filter((a) => a.access?.granted).length;
     return { list: c.list, clip: c.clip, subject: c.subject, live: c.live, attempts: decided.length, no_decision: c.attempts.length - decided.length, passed, granted, enrolled_from: c.enrolledFrom ?? null, decision_p50_ms: median(decided.map((a) => a.decisionMs ?? NaN)) };
@@ -90,7 +99,7 @@ export function report(clips: ClipRecord[], cal: Calibration, bar: number, loso:
   const clipApcer = attackClips.length ? attackClips.filter((c) => c.passed > 0).length / attackClips.length : 0;
   const clipBpcer = liveClips.length ? liveClips.filter((c) => c.passed < c.attempts).length / liveClips.length : 0;
   const decisionP50 = median(attempts.map((a) => a.decisionMs));
-  lines.push(`approaches ${attempts.length} (${shipped.attacks} attack, ${shipped.bonaFide} live), ${noDecision} segments without a tracked face`);
+  lines.push(`approaches ${attempts.length} (${shipped.attacks} attack, ${shipped.bonaFide} live), ${noDecision} segments without a face the door would decide on`);
   lines.push(`with the shipped calibration at log-odds bar ${bar}: APCER ${pct(shipped.apcer)}  BPCER ${pct(shipped.bpcer)}  (per clip: APCER ${pct(clipApcer)}, BPCER ${pct(clipBpcer)})`);
   lines.push(`time from first sighting to liveness decision: p50 ${decisionP50.toFixed(0)} ms`);
   for (const c of perClip) lines.push(`  ${c.clip} [${c.subject}, ${c.live ? 'live' : 'attack'}]: ${c.passed}/${c.attempts} passed liveness, ${c.granted} unlocked${c.enrolled_from ? ` (enrolled from ${c.enrolled_from})` : ' (not enrolled: liveness counted alone)'}`);

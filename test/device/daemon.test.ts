@@ -60,7 +60,7 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('device end to end', (
       await device.stop();
       expect(decisions.length).toBeGreaterThan(0);
       expect(decisions.some((d) => d.granted)).toBe(false);
-      expect(decisions.map((d) => d.reason)).toContain('not_live');
+      expect(decisions.some((d) => d.reason.startsWith('not_live'))).toBe(true);
       expect(decisions.every((d) => d.personId === 'lestari15')).toBe(true);
       expect(relay).not.toContain(1);
     }, 60_000);

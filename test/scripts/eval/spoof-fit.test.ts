@@ -64,5 +64,11 @@ describe('clip lists', () => {
     expect(subjectOf({ relpath: 'a.mp4', content: 'one live man (subject_lestari15: moustache)' })).toBe('subject_lestari15');
     expect(subjectOf({ relpath: 'a.mp4', subject: 'bob' })).toBe('bob');
     expect(subjectOf({ relpath: 'dir/clip.mp4', source_repo: '' })).toBe('clip');
+    const rows = [
+      { relpath: 'live.mp4', source_repo: 'a/b', content: 'one live person (subject_x)' },
+      { relpath: 'replay.mp4', source_repo: 'a/b', content: "same person's video on a phone" },
+      { relpath: 'other.mp4', source_repo: 'c/d', content: 'press event' },
+    ];
+    expect(rows.map((r) => subjectOf(r, rows))).toEqual(['subject_x', 'subject_x', 'c/d']);
   });
 });

@@ -1,0 +1,138 @@
+/**
+ * The recognition loop's liveness path without models: a scripted engine returns one face per
+ * frame (always the enrolled person's embedding), with the passive score, eye openness and
+ * pose the test wants; the loop's clock follows the frames' timestamps.
+ */
+import type { z } from 'zod';
+import { describe, expect, it } from 'vitest';
+import type { Analysis, FaceResult, VisionEngine } from '../../../core/vision/engine.ts';
+import type { Cue } from '../../../core/vision/pad/types.ts';
+import { EventEmitter } from 'node:events';
+import type { Camera } from '../../../device/camera/types.ts';
+import { galleryConfigSchema } from '../../../device/gallery/config.ts';
+import { Gallery } from '../../../device/gallery/gallery.ts';
+import { livenessConfigSchema } from '../../../device/liveness/config.ts';
+import type { Calibration } from '../../../device/liveness/fusion.ts';
+import { policyConfigSchema } from '../../../device/policy/config.ts';
+import { recognitionConfigSchema } from '../../../device/recognition/config.ts';
+import { RecognitionLoop, type DecisionEvent, type LivenessEvent } from '../../../device/recognition/loop.ts';
+import { defaultVisionConfig } from '../../../core/vision/config.ts';
+
+const EMB = (() => {
+  const e = new Float32Array(512);
+  e[0] = 1;
+  return e;
+})();
+
+interface Script {
+  passive: number;
+  eyes?: [number, number];
+}
+
+function scriptedEngine(script: (i: number) => Script): VisionEngine & { frame: number } {
+  const img = { width: 64, height: 64, data: new Uint8Array(64 * 64 * 3) };
+  const engine = {
+    frame: 0,
+    config: defaultVisionConfig(),
+    decode: async () => img,
+    analyze: async (_img: unknown, opts: { liveness?: boolean; eyes?: boolean }): Promise<Analysis> => {
+      const s = script(engine.frame++);
+      const face: FaceResult = {
+        box: [16, 16, 48, 48],
+        score: 0.99,
+        landmarks: [],
+        landmarks68: [],
+        pose: { yaw: 0, pitch: 0, roll: 0 },
+        quality: { ok: true, reasons: [], size: 32, sharpness: 100, brightness: 120 },
+        embedding: EMB,
+        eyesOpen: opts.eyes ? (s.eyes ?? [0.95, 0.95]) : undefined,
+        liveness: opts.liveness ? { score: s.passive, live: true, probs: [] } : undefined,
+      };
+      return { width: 64, height: 64, faces: [face], primary: 0 };
+    },
+  };
+  return engine as unknown as VisionEngine & { frame: number };
+}
+
+/** The passive feature (mean logit) is the only evidence: live above logit 0. */
+const cal: Calibration = { about: 'test', intercept: 0, cues: { passive: { weight: 1, center: 0, cap: 10 } } };
+const passiveOnly: Cue[] = [(await import('../../../core/vision/pad/passive.ts')).passiveCue];
+
+async function run(liveness: z.input<typeof livenessConfigSchema>, script: (i: number) => Script, frames: number, opts: { random?: () => number } = {}) {
+  let clock = 1_000_000;
+  const gallery = new Gallery(galleryConfigSchema.parse({ maxTemplates: 8, kernel: { type: 'js', threads: 1 } }));
+  gallery.addTemplate('p1', EMB);
+  const prompts: string[] = [];
+  const config = livenessConfigSchema.parse(liveness);
+  const loop = new RecognitionLoop({
+    camera: new EventEmitter() as unknown as Camera,
+    engine: scriptedEngine(script),
+    gallery,
+    config: recognitionConfigSchema.parse({ door: 'd', matchThreshold: 0.5 }),
+    policy: policyConfigSchema.parse({ unscheduledAccess: 'all' }),
+    person: (id) => ({ id }),
+    groups: () => ({}),
+    act: async () => {},
+    now: () => clock,
+    liveness: { config, calibration: cal, cues: config.level === 'off' ? [] : passiveOnly, eyes: true, prompt: (t) => prompts.push(t), random: opts.random },
+  });
+  const decisions: DecisionEvent[] = [];
+  const live: LivenessEvent[] = [];
+  const challenges: { prompt: string }[] = [];
+  loop.on('decision', (d) => decisions.push(d));
+  loop.on('liveness', (e) => live.push(e));
+  loop.on('challenge', (c) => challenges.push(c));
+  for (let i = 0; i < frames; i++) {
+    clock += 100;
+    await loop.processFrame({ data: Buffer.from([0xff, 0xd8]), format: 'jpeg', ts: clock, seq: i });
+  }
+  await gallery.close();
+  return { decisions, live, challenges, prompts };
+}
+
+describe('recognition loop with per-approach liveness', () => {
+  it('standard: waits for the approach (attemptMs) although the vote agreed after 3 frames, then grants', async () => {
+    const r = await run({ level: 'standard', attemptMs: 1000, minFrames: 4 }, () => ({ passive: 0.9 }), 20);
+    expect(r.decisions).toHaveLength(1);
+    expect(r.decisions[0]).toMatchObject({ granted: true, personId: 'p1' });
+    expect(r.decisions[0].approachMs).toBe(1000);
+    expect(r.decisions[0].liveness).toMatchObject({ level: 'standard', live: true, frames: 11 });
+    expect(r.live).toHaveLength(1);
+  });
+
+  it('standard: an attack is refused naming the cue, and the decision carries each contribution', async () => {
+    const r = await run({ level: 'standard' }, () => ({ passive: 0.05 }), 20);
+    expect(r.decisions).toHaveLength(1);
+    expect(r.decisions[0]).toMatchObject({ granted: false, reason: 'not_live:passive', personId: 'p1' });
+    expect(r.decisions[0].liveness!.cues.passive).toBeLessThan(0);
+  });
+
+  it('off: the vote alone decides, with no liveness wait', async () => {
+    const r = await run({ level: 'off' }, () => ({ passive: 0.01 }), 20);
+    expect(r.decisions[0]).toMatchObject({ granted: true, approachMs: 200 });
+    expect(r.live).toHaveLength(0);
+  });
+
+  it('strict: asks for a blink after the cues pass, and grants once it is seen', async () => {
+    const r = await run({ level: 'strict', levels: { strict: 1 }, challenge: { kinds: ['blink'], timeoutMs: 3000 } }, (i) => ({ passive: 0.9, eyes: i >= 18 && i <= 19 ? [0.05, 0.05] : [0.95, 0.95] }), 40);
+    expect(r.prompts).toEqual(['Please blink']);
+    expect(r.challenges).toHaveLength(1);
+    expect(r.decisions).toHaveLength(1);
+    expect(r.decisions[0]).toMatchObject({ granted: true });
+    expect(r.decisions[0].liveness!.challenge).toMatchObject({ kind: 'blink', state: 'passed' });
+    expect(r.decisions[0].approachMs).toBeGreaterThan(1800);
+  });
+
+  it('strict: no blink within the time limit is refused as not_live:active_check', async () => {
+    const r = await run({ level: 'strict', levels: { strict: 1 }, challenge: { kinds: ['blink'], timeoutMs: 1500 } }, () => ({ passive: 0.9 }), 40);
+    expect(r.decisions).toHaveLength(1);
+    expect(r.decisions[0]).toMatchObject({ granted: false, reason: 'not_live:active_check' });
+    expect(r.decisions[0].liveness!.challenge).toMatchObject({ state: 'failed', reason: 'timeout' });
+  });
+
+  it('strict: an approach the cues refuse is not asked anything', async () => {
+    const r = await run({ level: 'strict', challenge: { kinds: ['blink'] } }, () => ({ passive: 0.05 }), 20);
+    expect(r.prompts).toEqual([]);
+    expect(r.decisions[0].reason).toBe('not_live:passive');
+  });
+});
