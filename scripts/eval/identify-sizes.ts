@@ -70,7 +70,7 @@ export async function identifyBySize(input: SizeInput, sizes: number[], targetFp
     const n = Math.min(size, order.length);
     const enrolled = order.slice(0, n);
     const outside = order.slice(n);
-    const g = new Gallery({ maxTemplates: Math.max(1024, n * 8), kernel: { type: 'js', threads: 1 } });
+    const g = new Gallery({ dim: enrolled[0]?.enrol[0]?.length ?? 512, maxTemplates: Math.max(1024, n * 8), kernel: { type: 'js', threads: 1 } });
     let fp = 0, fixedFp = 0, unknownCount = 0, hits = 0, fixedHits = 0, mated = 0, thresholdSum = 0, expectedSum = 0;
     try {
       for (const p of enrolled) g.setPerson(p.identity, p.enrol);
