@@ -63,6 +63,8 @@ export const DEFAULT_RIGID_MOTION: RigidMotionParams = {
 // Brows, nose, eyes, mouth: the jaw contour slides along the cheek when the head turns.
 const INNER_LANDMARKS = Array.from({ length: 51 }, (_, i) => i + 17);
 
+type PatchFrame = Pick<Patch, 'ox' | 'oy' | 's' | 'width' | 'height'>;
+
 interface Key {
   ts: number;
   patch: Patch;
@@ -93,12 +95,20 @@ export class RigidMotionTracker implements CueTracker {
       return;
     }
     const m = estimateSimilarity(key.lm, lm);
+    // A jump in scale is another face or a landmark failure, not motion: start again from here.
+    const scale = Math.hypot(m[0], m[3]);
+    if (scale > 1.3 || scale < 0.77) {
+      this.key = this.makeKey(o, lm);
+      return;
+    }
     const [x1, y1, x2, y2] = key.box;
     const w = x2 - x1;
     const moved = Math.max(...([[x1, y1], [x2, y1], [x1, y2], [x2, y2]] as Point[]).map((c) => Math.hypot(applyAffine(m, c)[0] - c[0], applyAffine(m, c)[1] - c[1])));
     if (moved < this.p.minMove * w) return;
-    this.test(key, m, o);
-    this.key = this.makeKey(o, lm);
+    const cur = this.test(key, m, o);
+    this.key = this.makeKey(o, lm, cur);
+    // The old key's buffer becomes the next test's scratch: no allocation per test.
+    if (this.key.patch === cur) this.scratch = key.patch;
   }
 
   feature(): number | undefined {
@@ -106,8 +116,8 @@ export class RigidMotionTracker implements CueTracker {
     return n >= this.p.minVotes ? this.counts.rigid / n : undefined;
   }
 
-  /** Patch geometry around a face box: the ring plus a margin for the motion between frames. */
-  private geometry(box: [number, number, number, number]) {
+  /** Patch grid around a face box: the ring plus a margin for the motion between frames. */
+  private frameFor(box: [number, number, number, number]): PatchFrame {
     const p = this.p;
     const [x1, y1, x2, y2] = box;
     const w = x2 - x1, h = y2 - y1, cx = (x1 + x2) / 2;
@@ -115,31 +125,39 @@ export class RigidMotionTracker implements CueTracker {
     const margin = 0.3 * w;
     const ox = cx - (p.outer / 2) * w - margin;
     const oy = y1 - p.topOuter * h - margin;
-    const width = Math.round((p.outer * w + 2 * margin) / s);
-    const height = Math.round((y2 + margin - oy) / s);
-    const toPx = (X: number, Y: number) => [(X - ox) / s - 0.5, (Y - oy) / s - 0.5];
-    const [lx1, ty1] = toPx(cx - (p.outer / 2) * w, y1 - p.topOuter * h);
-    const [lx2, ty2] = toPx(cx - (p.inner / 2) * w, y1 - p.topInner * h);
-    const [rx1] = toPx(cx + (p.inner / 2) * w, 0);
-    const [rx2, sy2] = toPx(cx + (p.outer / 2) * w, y2);
-    const [, sy1] = toPx(0, y1 - 0.25 * h);
-    const rects: Rect[] = [
-      [lx1, sy1, lx2, sy2],
-      [rx1, sy1, rx2, sy2],
-      [lx1, ty1, rx2, ty2],
-    ];
-    return { ox, oy, s, width, height, rects };
+    return { ox, oy, s, width: Math.round((p.outer * w + 2 * margin) / s), height: Math.round((y2 + margin - oy) / s) };
   }
 
-  private makeKey(o: PadObservation, lm: Point[]): Key {
-    const g = this.geometry(o.box);
-    const patch = samplePatch(o.grey, g.ox, g.oy, g.s, g.width, g.height);
-    const points = cornerPoints(patch, g.rects, this.p.win, 3, this.p.maxPoints, this.p.minEig);
+  /** The ring of `box` in the patch pixels of grid `f`: beside the head down to the chin, and above the hair. */
+  private ring(box: [number, number, number, number], f: PatchFrame): Rect[] {
+    const p = this.p;
+    const [x1, y1, x2, y2] = box;
+    const w = x2 - x1, h = y2 - y1, cx = (x1 + x2) / 2;
+    const px = (X: number) => (X - f.ox) / f.s - 0.5, py = (Y: number) => (Y - f.oy) / f.s - 0.5;
+    const lx1 = px(cx - (p.outer / 2) * w), lx2 = px(cx - (p.inner / 2) * w), rx1 = px(cx + (p.inner / 2) * w), rx2 = px(cx + (p.outer / 2) * w);
+    const sy1 = py(y1 - 0.25 * h), sy2 = py(y2);
+    return [
+      [lx1, sy1, lx2, sy2],
+      [rx1, sy1, rx2, sy2],
+      [lx1, py(y1 - p.topOuter * h), rx2, py(y1 - p.topInner * h)],
+    ];
+  }
+
+  /**
+   * A new key frame. The patch just sampled for a test (on the old key's grid) is reused when
+   * that grid still fits the face (moved less than its margin, same scale): one sampling per test.
+   */
+  private makeKey(o: PadObservation, lm: Point[], sampled?: Patch): Key {
+    const ideal = this.frameFor(o.box);
+    const w = o.box[2] - o.box[0];
+    const fits = sampled && Math.abs(sampled.ox - ideal.ox) < 0.15 * w && Math.abs(sampled.oy - ideal.oy) < 0.15 * w && Math.abs(sampled.s / ideal.s - 1) < 0.1;
+    const patch = fits ? sampled : samplePatch(o.grey, ideal.ox, ideal.oy, ideal.s, ideal.width, ideal.height);
+    const points = cornerPoints(patch, this.ring(o.box, patch), this.p.win, 3, this.p.maxPoints, this.p.minEig);
     return { ts: o.ts, patch, points, lm, box: [...o.box] };
   }
 
   /** Sample the current frame on the key's grid and let each ring point vote rigid or still. */
-  private test(key: Key, m: Affine, o: PadObservation): void {
+  private test(key: Key, m: Affine, o: PadObservation): Patch {
     const kp = key.patch;
     const cur = (this.scratch = samplePatch(o.grey, kp.ox, kp.oy, kp.s, kp.width, kp.height, this.scratch));
     const { win: r, search, ratio } = this.p;
@@ -164,6 +182,8 @@ export class RigidMotionTracker implements CueTracker {
       if (eRigid < ratio * eStill) this.counts.rigid++;
       else if (eStill < ratio * eRigid) this.counts.still++;
     }
+    this.scratch = undefined;
+    return cur;
   }
 }
 

@@ -24,18 +24,27 @@ export function samplePatch(g: GreyImage, ox: number, oy: number, s: number, wid
   const data = out && out.data.length === width * height ? out.data : new Float32Array(width * height);
   const W = g.width, H = g.height, src = g.data;
   const q = s / 4;
+  // Tap columns once per patch, -1 where a tap leaves the frame.
+  const c0 = new Int32Array(width), c1 = new Int32Array(width);
+  for (let x = 0; x < width; x++) {
+    const cx = ox + (x + 0.5) * s;
+    const x0 = Math.floor(cx - q), x1 = Math.floor(cx + q);
+    const inside = x0 >= 0 && x1 < W;
+    c0[x] = inside ? x0 : -1;
+    c1[x] = inside ? x1 : -1;
+  }
   for (let y = 0; y < height; y++) {
     const cy = oy + (y + 0.5) * s;
     const y0 = Math.floor(cy - q), y1 = Math.floor(cy + q);
-    const rowOut = y0 < 0 || y1 >= H;
+    const row = y * width;
+    if (y0 < 0 || y1 >= H) {
+      data.fill(NaN, row, row + width);
+      continue;
+    }
+    const r0 = y0 * W, r1 = y1 * W;
     for (let x = 0; x < width; x++) {
-      const cx = ox + (x + 0.5) * s;
-      const x0 = Math.floor(cx - q), x1 = Math.floor(cx + q);
-      if (rowOut || x0 < 0 || x1 >= W) {
-        data[y * width + x] = NaN;
-        continue;
-      }
-      data[y * width + x] = (src[y0 * W + x0] + src[y0 * W + x1] + src[y1 * W + x0] + src[y1 * W + x1]) * 0.25;
+      const x0 = c0[x], x1 = c1[x];
+      data[row + x] = x0 < 0 ? NaN : (src[r0 + x0] + src[r0 + x1] + src[r1 + x0] + src[r1 + x1]) * 0.25;
     }
   }
   return { width, height, ox, oy, s, data };
@@ -65,7 +74,8 @@ export function cornerPoints(p: Patch, rects: Rect[], r: number, step: number, m
         gx = (data[i + 1] - data[i - 1]) * 0.5;
         gy = (data[i + W] - data[i - W]) * 0.5;
       } else gx = NaN;
-      if (Number.isNaN(gx + gy)) rb++;
+      const gg = gx + gy;
+      if (gg !== gg) rb++;
       else {
         rxx += gx * gx;
         ryy += gy * gy;
