@@ -113,7 +113,7 @@ async function spoofVideo(lists: string[]) {
   const r = report(clips, calibration, bar, values.loso);
   console.log(r.text);
   if (values.fit) {
-    const cal = fitAll(clips, lists);
+    const cal = fitAll(clips, lists, bar);
     writeCalibration(values.fit, cal);
     console.log(`weights fitted on every approach written to ${values.fit}`);
   }

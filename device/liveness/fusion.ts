@@ -13,7 +13,12 @@ import { CUE_NAMES, type CueName } from '../../core/vision/pad/types.ts';
 export const cueWeightSchema = z.strictObject({
   weight: z.number().describe('Log-odds per unit of feature (positive: higher feature = more live).'),
   center: z.number().describe('Feature value that is neutral evidence.'),
-  cap: z.number().min(0).default(4).describe('Largest contribution either way, in log-odds.'),
+  cap: z.number().min(0).default(4).describe('Largest contribution towards "attack", in log-odds.'),
+  capLive: z
+    .number()
+    .min(0)
+    .optional()
+    .describe('Largest contribution towards "live" (default: cap). Small for cues whose absence proves little: an attack can hide a border, a live person need not blink.'),
 });
 export const calibrationSchema = z.strictObject({
   about: z.string().default('').describe('How and on what the weights were fitted.'),
@@ -55,7 +60,7 @@ export function fuse(cal: Calibration, features: CueFeatures): FusedLiveness {
     const f = features[name];
     const w = cal.cues[name];
     if (f === undefined || !Number.isFinite(f) || !w) continue;
-    const c = Math.max(-w.cap, Math.min(w.cap, w.weight * (f - w.center)));
+    const c = Math.max(-w.cap, Math.min(w.capLive ?? w.cap, w.weight * (f - w.center)));
     contributions[name] = c;
     logOdds += c;
     if (c < 0 && (weakest === undefined || c < contributions[weakest]!)) weakest = name;

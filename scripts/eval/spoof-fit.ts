@@ -148,6 +148,93 @@ export function leaveOneSubjectOut(pool: Attempt[], subjects: readonly string[],
   });
 }
 
+/**
+ * Which way each cue may point: a border, rigid motion or screen artefacts can only speak for
+ * an attack, a blink only for life, the passive model's live score only for life. A fit that
+ * gives a cue the other sign learned a quirk of the recordings (replayed selfie videos blink
+ * more than people at a door), so that cue is dropped and the rest refitted.
+ */
+export const CUE_SIGN: Record<CueName, 1 | -1> = { passive: 1, blink: 1, screen_border: -1, rigid_motion: -1, screen_artifacts: -1 };
+
+/**
+ * Caps per cue when `asymmetric`: seeing a border, rigid motion or a screen pattern is strong
+ * evidence of an attack, not seeing one is weak evidence of life (an attacker can hide the
+ * edges); a blink is good evidence of life, its absence weak evidence of an attack.
+ */
+export const ASYMMETRIC_CAPS: Record<CueName, { cap: number; capLive: number }> = {
+  passive: { cap: 3, capLive: 3 },
+  screen_border: { cap: 4, capLive: 1 },
+  rigid_motion: { cap: 4, capLive: 1 },
+  screen_artifacts: { cap: 4, capLive: 1 },
+  blink: { cap: 0.5, capLive: 2 },
+};
+
+export interface Variant {
+  lambda: number;
+  asymmetric: boolean;
+}
+export const VARIANTS: Variant[] = [1, 10, 100].flatMap((lambda) => [false, true].map((asymmetric) => ({ lambda, asymmetric })));
+
+/** Fit with the variant's penalty, drop cues that point the wrong way, apply its caps. */
+export function fitVariant(train: Attempt[], v: Variant, cues: readonly CueName[] = CUE_NAMES): Calibration {
+  let use = [...cues];
+  for (;;) {
+    const cal = fitCalibration(train, { lambda: v.lambda, cues: use });
+    const wrong = Object.entries(cal.cues).filter(([c, w]) => Math.sign(w!.weight) !== CUE_SIGN[c as CueName]).map(([c]) => c as CueName);
+    if (!wrong.length || wrong.length === use.length) {
+      if (v.asymmetric) for (const [c, w] of Object.entries(cal.cues)) Object.assign(w!, ASYMMETRIC_CAPS[c as CueName]);
+      return cal;
+    }
+    use = use.filter((c) => !wrong.includes(c));
+  }
+}
+
+/** Half total error rate of a variant by leaving each subject of `pool` out in turn. */
+function innerError(pool: Attempt[], v: Variant, bar: number): number {
+  let a = 0, b = 0, na = 0, nb = 0;
+  for (const s of new Set(pool.map((x) => x.subject))) {
+    const test = pool.filter((x) => x.subject === s);
+    let cal: Calibration;
+    try {
+      cal = fitVariant(pool.filter((x) => x.subject !== s), v);
+    } catch {
+      continue;
+    }
+    const r = rates(test, cal, bar);
+    a += r.apcer * r.attacks;
+    b += r.bpcer * r.bonaFide;
+    na += r.attacks;
+    nb += r.bonaFide;
+  }
+  return (na ? a / na : 1) / 2 + (nb ? b / nb : 1) / 2;
+}
+
+/** Pick the variant by leave-one-subject-out inside `pool`, then fit it on all of `pool`. */
+export function selectAndFit(pool: Attempt[], bar: number): { calibration: Calibration; variant: Variant; innerHter: number } {
+  let best: { v: Variant; e: number } | undefined;
+  for (const v of VARIANTS) {
+    const e = innerError(pool, v, bar);
+    if (!best || e < best.e - 1e-9) best = { v, e };
+  }
+  return { calibration: fitVariant(pool, best!.v), variant: best!.v, innerHter: best!.e };
+}
+
+/**
+ * Leave one subject out with the model choice nested inside: for each subject, the variant is
+ * chosen by leave-one-subject-out on the OTHER subjects only, fitted on them, and scored on the
+ * one left out, which took no part in any choice.
+ */
+export function nestedLeaveOneSubjectOut(pool: Attempt[], subjects: readonly string[], bar: number): (SubjectResult & { variant?: Variant })[] {
+  return subjects.map((s) => {
+    try {
+      const { calibration, variant } = selectAndFit(pool.filter((a) => a.subject !== s), bar);
+      return { subject: s, variant, ...rates(pool.filter((a) => a.subject === s), calibration, bar) };
+    } catch (err) {
+      return { subject: s, attacks: 0, bonaFide: 0, apcer: NaN, bpcer: NaN, error: (err as Error).message };
+    }
+  });
+}
+
 /** Probability that a live approach's feature exceeds an attack's (NaN without both). */
 export function featureAuc(attempts: Attempt[], cue: CueName): number {
   const live = attempts.filter((a) => a.live && a.features[cue] !== undefined).map((a) => a.features[cue]!);

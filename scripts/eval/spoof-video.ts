@@ -13,7 +13,7 @@ import { CUE_NAMES, type CueName } from '../../core/vision/pad/types.ts';
 import type { LivenessConfig } from '../../device/liveness/config.ts';
 import type { Calibration } from '../../device/liveness/fusion.ts';
 import { clipFrames, enrolmentEmbedding, runClip, type ClipAttempt } from './clip-runner.ts';
-import { featureAuc, fitCalibration, leaveOneSubjectOut, rates, type Attempt } from './spoof-fit.ts';
+import { featureAuc, nestedLeaveOneSubjectOut, rates, selectAndFit, type Attempt } from './spoof-fit.ts';
 import { readVideoList, type VideoRow } from './video-list.ts';
 import { recognitionConfigSchema } from '../../device/recognition/config.ts';
 
@@ -128,9 +128,9 @@ export function report(clips: ClipRecord[], cal: Calibration, bar: number, loso:
   };
   if (loso) {
     const subjects = [...new Set(attempts.map((a) => a.subject))];
-    const pooled = leaveOneSubjectOut(attempts, subjects, bar);
+    const pooled = nestedLeaveOneSubjectOut(attempts, subjects, bar);
     const byList: Record<string, unknown> = {};
-    lines.push('leave one subject out (weights fitted on every other subject, all lists pooled):');
+    lines.push('leave one subject out (model choice and weights from the other subjects only, all lists pooled):');
     for (const list of [...new Set(clips.map((c) => c.list))]) {
       const here = new Set(attempts.filter((a) => a.list === list).map((a) => a.subject));
       const failed = pooled.filter((p) => here.has(p.subject) && p.error);
@@ -140,19 +140,24 @@ export function report(clips: ClipRecord[], cal: Calibration, bar: number, loso:
       const bona = rows.reduce((s, r) => s + r.bonaFide, 0);
       const apcer = att ? rows.reduce((s, r) => s + r.apcer * r.attacks, 0) / att : 0;
       const bpcer = bona ? rows.reduce((s, r) => s + r.bpcer * r.bonaFide, 0) / bona : 0;
-      byList[list] = { apcer: round(apcer), bpcer: round(bpcer), per_subject: rows.map((r) => ({ ...r, apcer: round(r.apcer), bpcer: round(r.bpcer) })), not_scored: failed.map((f) => ({ subject: f.subject, error: f.error })) };
+      byList[list] = { apcer: round(apcer), bpcer: round(bpcer), per_subject: rows.map((r) => ({ subject: r.subject, attacks: r.attacks, bona_fide: r.bonaFide, apcer: round(r.apcer), bpcer: round(r.bpcer), variant: r.variant })), not_scored: failed.map((f) => ({ subject: f.subject, error: f.error })) };
       lines.push(`  ${list}: APCER ${pct(apcer)} (${att} attack approaches), BPCER ${pct(bpcer)} (${bona} live)`);
-      for (const r of rows) lines.push(`    ${r.subject}: APCER ${r.attacks ? pct(r.apcer) : '-'} of ${r.attacks}, BPCER ${r.bonaFide ? pct(r.bpcer) : '-'} of ${r.bonaFide}`);
+      for (const r of rows) lines.push(`    ${r.subject}: APCER ${r.attacks ? pct(r.apcer) : '-'} of ${r.attacks}, BPCER ${r.bonaFide ? pct(r.bpcer) : '-'} of ${r.bonaFide} (L2 ${r.variant?.lambda}, ${r.variant?.asymmetric ? 'asymmetric' : 'symmetric'} caps)`);
     }
     json.loso = byList;
   }
   return { text: lines.join('\n'), json };
 }
 
-export function fitAll(clips: ClipRecord[], lists: string[]): Calibration {
-  const cal = fitCalibration(toAttempts(clips));
-  cal.about = `fitted by npm run eval -- ${lists.map((l) => `--spoof-video ${l}`).join(' ')} --fit on ${toAttempts(clips).length} approaches of ${new Set(clips.map((c) => c.subject)).size} subjects`;
-  return cal;
+/** The shipped weights: the variant chosen by leaving one subject out, fitted on every approach. */
+export function fitAll(clips: ClipRecord[], lists: string[], bar: number): Calibration {
+  const attempts = toAttempts(clips);
+  if (!lists.length) lists = [...new Set(clips.map((c) => c.list))];
+  const { calibration, variant, innerHter } = selectAndFit(attempts, bar);
+  calibration.about =
+    `npm run eval -- ${lists.map((l) => `--spoof-video ${l}`).join(' ')} --fit: ${attempts.length} approaches of ${new Set(attempts.map((a) => a.subject)).size} subjects; ` +
+    `L2 ${variant.lambda}, ${variant.asymmetric ? 'asymmetric' : 'symmetric'} caps chosen by leave-one-subject-out (half total error ${(innerHter * 100).toFixed(1)}%)`;
+  return calibration;
 }
 
 export function writeCalibration(file: string, cal: Calibration): void {
