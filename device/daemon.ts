@@ -154,7 +154,15 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
     };
 
     const camera = o.camera ?? createCamera(config.camera);
-    const cues = enabledCues(config.liveness, config.camera.spectrum);
+    // A broken calibration file must not stop the door: the shipped weights stand in, loudly.
+    let calibration;
+    try {
+      calibration = loadCalibration(config.liveness.calibration);
+    } catch (err) {
+      log.error('liveness calibration unusable; using the shipped one', { error: (err as Error).message });
+      calibration = loadCalibration();
+    }
+    const cues = enabledCues(config.liveness, config.camera.spectrum, calibration);
     const loop = new RecognitionLoop({
       camera,
       engine,
@@ -162,7 +170,7 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
       config: config.recognition,
       liveness: {
         config: config.liveness,
-        calibration: loadCalibration(config.liveness.calibration),
+        calibration,
         cues,
         eyes: cues.some((c) => c.name === 'blink') || (config.liveness.level === 'strict' && config.liveness.challenge.kinds.includes('blink')),
         prompt: createPrompter(config.liveness.challenge.prompt, log),

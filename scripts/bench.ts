@@ -1,8 +1,8 @@
 /**
- * `npm run bench [-- --json] [--limit N] [--sizes 1000,10000,100000,1000000] [--skip device,gallery,gateway,outbox]`:
+ * `npm run bench [-- --json] [--limit N] [--sizes 1000,10000,100000,1000000] [--skip device,pad,gallery,gateway,outbox]`:
  * per-stage p50/p95 latency over LFW images from ../shared (250x250, one face each), faces per
  * second, peak RSS of the pipeline; frame-to-relay latency of the whole device on the simulated
- * camera; 1:N search time by gallery size and RSS with 100k templates enrolled; the audit outbox
+ * camera; the per-frame cost of each liveness cue; 1:N search time by gallery size and RSS with 100k templates enrolled; the audit outbox
  * with 1,000,000 events queued; the gateway with 200 simulated devices on loopback MQTT (audit
  * ingest, enrolment fan-out) and its enrolment time per photo (min(100, --limit) photos).
  * `--precision fp32|int8` picks the models; `--vs` times fp32 and int8 pipelines in one process.
@@ -19,6 +19,7 @@ import { round2 } from './eval/stats.ts';
 import { visionConfigSchema, withPrecision } from '../core/vision/config.ts';
 import { VisionEngine } from '../core/vision/engine.ts';
 import { benchFrameToRelay } from './bench/frame-to-relay.ts';
+import { benchPad } from './bench/pad-bench.ts';
 import { benchOutbox } from './bench/outbox.ts';
 import { benchGallery } from './bench-gallery.ts';
 import { benchGatewaySync } from './bench/gateway-sync.ts';
@@ -70,11 +71,16 @@ async function main() {
   const rssMb = round2(process.resourceUsage().maxRSS / 1024);
   const skip = new Set(values.skip!.split(',').filter(Boolean));
   const device = skip.has('device') ? undefined : await benchFrameToRelay(engine);
+  const pad = skip.has('pad') ? undefined : await benchPad(engine);
   console.log(`pipeline over ${r.faces} one-face images of ${r.images} (providers: ${JSON.stringify(providers)})`);
   console.log('stage        p50 ms   p95 ms');
   for (const [s, v] of Object.entries(r.stages)) console.log(`${s.padEnd(12)} ${String(v.p50_ms).padStart(6)}   ${String(v.p95_ms).padStart(6)}`);
   console.log(`${'pipeline'.padEnd(12)} ${String(r.pipeline_p50_ms).padStart(6)}   ${String(r.pipeline_p95_ms).padStart(6)}`);
   console.log(`faces per second ${r.faces_per_s}, peak RSS ${rssMb} MB`);
+  if (pad) {
+    console.log(`liveness cues per frame, p50 ms (crafted 640x480 approaches, ${pad.pad_frames} frames): ${Object.entries(pad.pad_cue_ms).map(([c, ms]) => `${c} ${ms}`).join(', ')}; grey conversion ${pad.pad_grey_ms}; eye model ${pad.pad_eye_model_ms} (blink only)`);
+    console.log(`liveness adds ${pad.pad_total_p50_ms} ms per frame with the shipped weights (${pad.pad_cues_used.join(', ')}): pipeline with liveness cues p50 ${round2(r.pipeline_p50_ms + pad.pad_total_p50_ms)} ms`);
+  }
   if (device) console.log(`frame to relay (simulated camera, ${device.grants} grants): p50 ${device.frame_to_relay_p50_ms} ms, p95 ${device.frame_to_relay_p95_ms} ms`);
   let gallery: Record<string, unknown> = {};
   if (!skip.has('gallery')) {
@@ -104,7 +110,7 @@ async function main() {
   }
   if (values.json) {
     const stageP50 = Object.fromEntries(Object.entries(r.stages).map(([s, v]) => [`${s}_p50_ms`, v.p50_ms]));
-    console.log(JSON.stringify({ pipeline_p50_ms: r.pipeline_p50_ms, pipeline_p95_ms: r.pipeline_p95_ms, faces_per_s: r.faces_per_s, rss_mb: rssMb, providers, ...stageP50, stages: r.stages, faces: r.faces, ...device, ...gallery, ...gateway, ...outbox }));
+    console.log(JSON.stringify({ pipeline_p50_ms: r.pipeline_p50_ms, pipeline_p95_ms: r.pipeline_p95_ms, faces_per_s: r.faces_per_s, rss_mb: rssMb, providers, ...stageP50, stages: r.stages, faces: r.faces, ...pad, ...(pad && { pipeline_with_liveness_p50_ms: round2(r.pipeline_p50_ms + pad.pad_total_p50_ms) }), ...device, ...gallery, ...gateway, ...outbox }));
   }
 }
 

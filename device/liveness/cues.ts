@@ -10,6 +10,7 @@ import { rigidMotionCue } from '../../core/vision/pad/motion.ts';
 import { passiveCue } from '../../core/vision/pad/passive.ts';
 import type { Cue, CueName } from '../../core/vision/pad/types.ts';
 import type { LivenessConfig } from './config.ts';
+import type { Calibration } from './fusion.ts';
 
 export const ALL_CUES: Record<CueName, Cue> = {
   passive: passiveCue,
@@ -21,7 +22,13 @@ export const ALL_CUES: Record<CueName, Cue> = {
 
 const RGB_ONLY: ReadonlySet<CueName> = new Set(['passive', 'screen_artifacts']);
 
-export function enabledCues(config: LivenessConfig, spectrum: 'rgb' | 'nir'): Cue[] {
+/**
+ * Enabled cues that apply to the camera and, when a calibration is given, that it weighs: a cue
+ * without a weight adds nothing, so it (and for blink, the eye model) is not run at all.
+ */
+export function enabledCues(config: LivenessConfig, spectrum: 'rgb' | 'nir', calibration?: Calibration): Cue[] {
   if (config.level === 'off') return [];
-  return (Object.keys(ALL_CUES) as CueName[]).filter((n) => config.cues[n] && !(spectrum === 'nir' && RGB_ONLY.has(n))).map((n) => ALL_CUES[n]);
+  return (Object.keys(ALL_CUES) as CueName[])
+    .filter((n) => config.cues[n] && !(spectrum === 'nir' && RGB_ONLY.has(n)) && (!calibration || calibration.cues[n] !== undefined))
+    .map((n) => ALL_CUES[n]);
 }

@@ -35,6 +35,9 @@ export async function benchFrameToRelay(engine: VisionEngine, approaches = 15): 
       store: { dir, templateKey: { type: 'env' }, integrityCheck: false },
       camera: { type: 'simulated', fps: 15, simulated: { source: join(dir, 'scenario.json'), loop: true } },
       recognition: { trackTimeoutMs: 300 },
+      // From the deciding frame to the relay; liveness adds its approach time (liveness.attemptMs)
+      // by design, and its per-frame cost is benched on its own (pad).
+      liveness: { level: 'off' },
       gpio: { type: 'simulated' },
       http: { enabled: false },
       systemd: { type: 'none' },

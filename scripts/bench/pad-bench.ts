@@ -10,6 +10,7 @@ import type { VisionEngine } from '../../core/vision/engine.ts';
 import type { RgbImage } from '../../core/vision/image.ts';
 import { toGrey, type PadObservation } from '../../core/vision/pad/types.ts';
 import { ALL_CUES } from '../../device/liveness/cues.ts';
+import { loadCalibration } from '../../device/liveness/fusion.ts';
 import { craftedSequence } from '../pad/crafted.ts';
 import { percentile, round2 } from '../eval/stats.ts';
 
@@ -21,8 +22,10 @@ export interface PadBench {
   pad_grey_ms: number;
   /** fr_eye on both eyes, which only the blink cue (and the strict level's blink request) needs. */
   pad_eye_model_ms: number;
-  /** All cues together per frame, p50 (grey conversion and eye model included). */
+  /** What the device adds per frame with the shipped weights (cues without a weight do not run), p50. */
   pad_total_p50_ms: number;
+  /** The cues that total covers. */
+  pad_cues_used: string[];
   pad_frames: number;
 }
 
@@ -79,6 +82,7 @@ export async function benchPad(engine: VisionEngine, framesPerClip = 45): Promis
   const eyeMs = Math.max(0, percentile(onMs, 0.5) - percentile(offMs, 0.5));
   const pad_cue_ms: Record<string, number> = {};
   for (const [name, times] of Object.entries(perCue)) pad_cue_ms[name] = p50(times) + (name === 'blink' ? round2(eyeMs) : 0);
-  const total = obs.map((_, i) => greyMs[i] + eyeMs + Object.values(perCue).reduce((s, t) => s + t[i], 0));
-  return { pad_cue_ms, pad_grey_ms: p50(greyMs), pad_eye_model_ms: round2(eyeMs), pad_total_p50_ms: p50(total), pad_frames: obs.length };
+  const used = Object.keys(loadCalibration().cues);
+  const total = obs.map((_, i) => greyMs[i] + (used.includes('blink') ? eyeMs : 0) + used.reduce((s, c) => s + (perCue[c]?.[i] ?? 0), 0));
+  return { pad_cue_ms, pad_grey_ms: p50(greyMs), pad_eye_model_ms: round2(eyeMs), pad_total_p50_ms: p50(total), pad_cues_used: used, pad_frames: obs.length };
 }

@@ -89,6 +89,7 @@ export async function runClip(o: RunClipOptions): Promise<ClipAttempt[]> {
     const camera = new SimulatedCamera(cameraConfigSchema.parse({ type: 'simulated', fps, simulated: { source: join(dir, 'scenario.json'), kind: 'scenario', loop: false } }));
     const gallery = new Gallery(galleryConfigSchema.parse({ maxTemplates: 64, kernel: { type: 'js', threads: 1 } }));
     if (o.enrol) gallery.addTemplate('subject', o.enrol);
+    // Every enabled cue runs (weighted or not), so a refit can use all their features.
     const cues = enabledCues(o.liveness, 'rgb');
     const loop = new RecognitionLoop({
       camera,
