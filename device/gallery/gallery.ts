@@ -201,9 +201,10 @@ export class Gallery {
     return this.raws.get(slot)?.map((v) => Float32Array.from(v)) ?? [this.rowFloats(this.slotRows[slot][0])];
   }
 
-  /** One normalised row per person (the fused template, or each template with best-of), for statistics. */
-  *rowsByPerson(): Generator<[string, Float32Array]> {
-    for (let r = 0; r < this.rows; r++) yield [this.slotId[this.rowOwner[r]]!, this.rowFloats(r)];
+  /** Row r (0 <= r < size) with its person: a fused template, or one template with best-of; for statistics. */
+  row(r: number): [string, Float32Array] {
+    if (!(r >= 0 && r < this.rows)) throw new Error(`row ${r} outside 0..${this.rows - 1}`);
+    return [this.slotId[this.rowOwner[r]]!, this.rowFloats(r)];
   }
 
   /**

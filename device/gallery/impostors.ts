@@ -16,25 +16,31 @@ export interface SampleOptions {
 
 export const defaultSampleOptions: SampleOptions = { maxComparisons: 4_000_000, sliceMs: 8 };
 
-/** Every `step`-th element, so a subsample covers the whole list (the background has no order). */
-function spread<T>(items: T[], want: number): T[] {
-  if (items.length <= want) return items;
-  const step = items.length / want;
-  return Array.from({ length: want }, (_, i) => items[Math.floor(i * step)]);
+/** `want` indices spread evenly over 0..n-1, so a subsample covers the whole list. */
+function spread(n: number, want: number): number[] {
+  if (n <= want) return Array.from({ length: n }, (_, i) => i);
+  const step = n / want;
+  return Array.from({ length: want }, (_, i) => Math.floor(i * step));
 }
 
-export async function sampleImpostors(gallery: Gallery, background: Float32Array[], opts: Partial<SampleOptions> = {}): Promise<ImpostorSample> {
+/**
+ * `keepPairs`: also return every probe-vs-person score (the 'pairs' model); the 'max' model needs
+ * only each probe's best, so large galleries do not hold probes x people scores in memory.
+ */
+export async function sampleImpostors(gallery: Gallery, background: Float32Array[], opts: Partial<SampleOptions> & { keepPairs?: boolean } = {}): Promise<ImpostorSample> {
   const o = { ...defaultSampleOptions, ...opts };
   const people = gallery.personCount;
-  const rows = [...gallery.rowsByPerson()];
   const perProbe = Math.max(1, people - 1);
   // At least 200 probes whatever the size: the max-of-N tail needs them.
   const budget = Math.max(200, Math.floor(o.maxComparisons / perProbe));
   // Background first: it is what unknown visitors look like; enrolled rows fill the rest.
-  const bg = spread(background, budget);
-  const own = spread(rows, Math.max(0, budget - bg.length));
-  const probes: [Float32Array, string | undefined][] = [...bg.map((b) => [b, undefined] as [Float32Array, undefined]), ...own.map(([id, v]) => [v, id] as [Float32Array, string])];
-  const pairs = new Float32Array(probes.length * people);
+  const bg = spread(background.length, budget).map((i): [Float32Array, string | undefined] => [background[i], undefined]);
+  const own = spread(gallery.size, Math.max(0, budget - bg.length)).map((r): [Float32Array, string] => {
+    const [id, v] = gallery.row(r);
+    return [v, id];
+  });
+  const probes = [...bg, ...own];
+  const pairs = opts.keepPairs ? new Float32Array(probes.length * people) : new Float32Array(0);
   const maxima = new Float32Array(probes.length);
   let n = 0;
   let m = 0;
@@ -42,7 +48,7 @@ export async function sampleImpostors(gallery: Gallery, background: Float32Array
   for (const [v, self] of probes) {
     const scores = gallery.personScores(v, self);
     if (!scores.length) continue;
-    pairs.set(scores, n);
+    if (opts.keepPairs) pairs.set(scores, n);
     n += scores.length;
     let best = -Infinity;
     for (const s of scores) if (s > best) best = s;
@@ -52,5 +58,5 @@ export async function sampleImpostors(gallery: Gallery, background: Float32Array
       sliceStart = performance.now();
     }
   }
-  return { pairs: pairs.subarray(0, n), maxima: maxima.subarray(0, m), people };
+  return { pairs: pairs.subarray(0, opts.keepPairs ? n : 0), maxima: maxima.subarray(0, m), people };
 }

@@ -85,8 +85,8 @@ export class OperatingPoint {
     const people = this.gallery.personCount;
     if (people === 0) return;
     const t0 = performance.now();
-    const sample = await sampleImpostors(this.gallery, this.background, this.opts.sample);
     const model = this.opts.model ?? 'max';
+    const sample = await sampleImpostors(this.gallery, this.background, { ...this.opts.sample, keepPairs: model === 'pairs' });
     const d = deriveThreshold(sample, this.opts.targetFpir, model);
     let threshold = d.threshold;
     let expected = d.expectedFpir;

@@ -76,7 +76,7 @@ export async function identifyBySize(input: SizeInput, sizes: number[], targetFp
       for (const p of enrolled) g.setPerson(p.identity, p.enrol);
       for (const fold of [0, 1]) {
         const background = decodeBackground(encodeBackground(input.unknown.filter((u) => u.embedding && identityFold(u.identity, seed) !== fold).map((u) => u.embedding!)));
-        const sample = await sampleImpostors(g, background, { sliceMs: 0 });
+        const sample = await sampleImpostors(g, background, { sliceMs: 0, keepPairs: model === 'pairs' });
         const d = deriveThreshold(sample, targetFpir, model);
         thresholdSum += d.threshold;
         expectedSum += d.expectedFpir;
