@@ -22,6 +22,9 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('device status endpoin
       expect(metrics).toMatch(/^portier_faces_detected_total 1$/m);
       expect(metrics).toMatch(/^portier_door_state\{door="[^"]+",state="locked"\} 1$/m);
       expect(metrics).toMatch(/^portier_gallery_size 0$/m);
+      // Nobody enrolled: nothing to derive from yet, so the fallback threshold and no expected FPIR.
+      expect(metrics).toMatch(/^portier_match_threshold 0\.45$/m);
+      expect(metrics).toMatch(/^portier_match_expected_fpir Nan$/m);
       // prom-client's process metrics, under the device prefix.
       expect(metrics).toMatch(/^portier_process_resident_memory_bytes [1-9]/m);
       expect(metrics).toContain('# TYPE portier_nodejs_eventloop_lag_seconds gauge');
@@ -32,6 +35,7 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('device status endpoin
       }
       const state = await (await fetch(`${base}/state`)).json();
       expect(state).toMatchObject({ door: { state: 'locked' }, gallerySize: 0 });
+      expect(state.match).toMatchObject({ threshold: 0.45, expectedFpir: null, targetFpir: 0.01, source: 'fallback', people: 0 });
       expect(state.models).toEqual(models);
       expect(state.models.feature).toEqual({ precision: suite.engine().precision.feature, provider: 'cpu' });
       expect(typeof state.outboxDepth).toBe('number');
