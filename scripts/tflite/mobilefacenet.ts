@@ -28,6 +28,7 @@ export function convertMobileFaceNet(tflite: Uint8Array, where: string): Uint8Ar
   if (got !== MOBILEFACENET.tflite_sha256) throw new ModelHashError('MobileFaceNet.tflite', MOBILEFACENET.tflite_sha256, got, where);
   const { onnx } = convertTflite(tflite, {
     inputShift: MOBILEFACENET_INPUT_SHIFT,
+    boundPreluSlopes: true,
     docString: `MobileFaceNet (MIT) converted from ${MOBILEFACENET.package} ${MOBILEFACENET.file} by scripts/tflite; input (x-127)/128 RGB NCHW; output 192-d, not L2-normalised`,
   });
   verifyModel(MOBILEFACENET.name, onnx, `the converter (scripts/tflite/to-onnx.ts) on ${where}`);

@@ -11,6 +11,8 @@
  * - The batch dimension is dynamic (`batch`), whatever fixed batch the file was exported with.
  * - PReLU spelled out as RELU/ABS/SUB/MUL/ADD is folded back into PRelu (prelu.ts).
  * - Per-channel constants ([C], broadcast on NHWC's last axis) become [C, 1, 1] for NCHW.
+ * - Optionally, PRelu slopes above 1 are rewritten away, exactly, for the int8 quantizer
+ *   (prelu-slopes.ts).
  *
  * Anything else is refused by name rather than converted approximately.
  */
@@ -18,6 +20,7 @@ import type { NodeProto, TensorProto } from '../quantize/onnx.ts';
 import { encodeModel, intAttr, intsAttr, makeFloatTensor, makeNode } from '../quantize/onnx.ts';
 import { DataType } from '../quantize/onnx-schema.ts';
 import { findPreluGroups } from './prelu.ts';
+import { boundPreluSlopes } from './prelu-slopes.ts';
 import { readTflite, tensorFloats, tensorInts, type ConvOptions, type TfliteModel, type TfliteOperator } from './reader.ts';
 
 export interface ConvertOptions {
@@ -27,11 +30,15 @@ export interface ConvertOptions {
   outputName?: string;
   /** Written into the model's doc string (where it came from). */
   docString?: string;
+  /** Rewrite PRelu channels with slope > 1 so the quantizer can run them in int8 (prelu-slopes.ts). */
+  boundPreluSlopes?: boolean;
 }
 
 export interface ConvertReport {
   ops: Record<string, number>;
   preluFolded: number;
+  /** PRelus / channels rewritten to slopes <= 1 (boundPreluSlopes). */
+  preluBounded?: { rewritten: number; channels: number };
 }
 
 /** SAME padding as TensorFlow computes it: the odd pixel goes after. */
@@ -187,6 +194,7 @@ export function convertModel(m: TfliteModel, opts: ConvertOptions = {}): { onnx:
     }
   }
 
+  const bounded = opts.boundPreluSlopes ? boundPreluSlopes(nodes, inits) : undefined;
   const [, h, w, c] = inT.shape;
   const outT = m.tensors[m.outputs[0]];
   const vi = (n: string, dims: (number | string)[]) => ({
@@ -208,6 +216,6 @@ export function convertModel(m: TfliteModel, opts: ConvertOptions = {}): { onnx:
       valueInfo: [],
     },
   });
-  return { onnx, report: { ops: Object.fromEntries(Object.entries(ops).sort()), preluFolded: prelu.size } };
+  return { onnx, report: { ops: Object.fromEntries(Object.entries(ops).sort()), preluFolded: prelu.size, preluBounded: bounded } };
 }
 

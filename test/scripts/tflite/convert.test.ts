@@ -11,7 +11,7 @@ import { sha256 } from '../../../core/models/fetch.ts';
 import { MOBILEFACENET } from '../../../core/models/manifest.ts';
 import { defaultVisionConfig } from '../../../core/vision/config.ts';
 import { VisionEngine } from '../../../core/vision/engine.ts';
-import { decodeModel, dimsOf, getAttr } from '../../../scripts/quantize/onnx.ts';
+import { decodeModel, dimsOf, floatData, getAttr } from '../../../scripts/quantize/onnx.ts';
 import { FlatBufferError, rootTable } from '../../../scripts/tflite/flatbuffer.ts';
 import { interpret } from '../../../scripts/tflite/interpreter.ts';
 import { convertMobileFaceNet, MOBILEFACENET_INPUT_SHIFT, mobileFaceNetTflitePath } from '../../../scripts/tflite/mobilefacenet.ts';
@@ -91,10 +91,13 @@ describe.skipIf(skipReason(hasTflite, `models/MobileFaceNet.tflite or the vision
     expect(m.tensors[m.outputs[0]].shape).toEqual([2, 192]);
   });
 
-  it('folds every spelled-out PReLU and makes the batch dynamic', () => {
+  it('folds every spelled-out PReLU (slopes <= 1, for the int8 rewrite) and makes the batch dynamic', () => {
     const g = decodeModel(onnx).graph;
     const count = (op: string) => g.node.filter((n) => n.opType === op).length;
     expect(count('PRelu')).toBe(33);
+    for (const n of g.node.filter((x) => x.opType === 'PRelu')) {
+      expect(Math.max(...floatData(g.initializer.find((t) => t.name === n.input[1])!))).toBeLessThanOrEqual(1);
+    }
     expect(count('Abs')).toBe(0);
     expect(count('Relu')).toBe(0);
     expect(g.input[0].type?.tensorType?.shape?.dim.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['batch', 3, 112, 112]);
