@@ -191,6 +191,8 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
     });
     const adaptive = new AdaptiveEnrolment(gallery, config.recognition.adaptive, (body) => void audit('template', body), now);
     cleanup.push(() => adaptive.close());
+    let lastChallenge: { at: string; prompt: string } | null = null;
+    loop.on('challenge', (c: { prompt: string }) => (lastChallenge = { at: new Date(now()).toISOString(), prompt: c.prompt }));
     loop.on('decision', (d: DecisionEvent) => {
       adaptive.onDecision(d);
       lastDecision = d;
@@ -213,7 +215,7 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
     const cameraHealth = () => (camera.status === 'streaming' ? 'up' : camera.status === 'starting' || camera.status === 'restarting' ? 'starting' : 'down');
     const state = (): DeviceStateSnapshot => ({
       door: { state: door.state.locked ? 'locked' : 'unlocked', open: door.state.open, alarms: { heldOpen: door.state.heldOpenAlarm, forcedOpen: door.state.forcedOpenAlarm } } as DeviceStateSnapshot['door'],
-      lastDecision: lastDecision && { at: new Date(lastDecision.ts).toISOString(), door: lastDecision.door, granted: lastDecision.granted, reason: lastDecision.reason, personId: lastDecision.personId },
+      lastDecision: lastDecision && { at: new Date(lastDecision.ts).toISOString(), door: lastDecision.door, granted: lastDecision.granted, reason: lastDecision.reason, personId: lastDecision.personId, liveness: lastDecision.liveness },
       camera: { status: cameraHealth(), lastFrameAt: lastTickAt ? new Date(lastTickAt).toISOString() : null },
       gallerySize: gallery.personCount,
       outboxDepth: store.outbox.count(),
@@ -222,6 +224,7 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
       gpio: gpio.kind,
       models: engine.models(),
       match: operatingPoint.state,
+      liveness: { level: config.liveness.level, cues: cues.map((c) => c.name), spectrum: config.camera.spectrum, calibration: calibration.about, lastChallenge },
     });
     const statusFields = () => ({
       door: { id: config.recognition.door, state: door.state.locked ? 'locked' : 'unlocked', open: door.state.open ?? null, alarms: [door.state.heldOpenAlarm && 'held_open', door.state.forcedOpenAlarm && 'forced_open'].filter((a): a is string => !!a) },

@@ -13,7 +13,7 @@ const log = createLogger('http');
 
 export interface DeviceStateSnapshot {
   door: { state: string; since?: string | null };
-  lastDecision: { at: string; door: string; granted: boolean; reason: string; personId?: string } | null;
+  lastDecision: { at: string; door: string; granted: boolean; reason: string; personId?: string; liveness?: unknown } | null;
   camera: { status: CameraStatus; lastFrameAt?: string | null };
   gallerySize: number;
   outboxDepth: number;

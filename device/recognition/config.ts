@@ -27,7 +27,7 @@ export const recognitionConfigSchema = z.strictObject({
     .describe('Adaptive enrolment at the door (device/recognition/adaptive.ts); every update is recorded in the audit log.'),
   votesNeeded: z.number().int().min(1).default(3).describe('k: frames out of the last n that must agree on one person (or on "unknown") before deciding.'),
   voteWindow: z.number().int().min(1).default(5).describe('n: how many recent frames of a track are considered.'),
-  minLiveFrames: z.number().int().min(1).default(3).describe('Liveness is averaged over at least this many frames of the track before a grant.'),
+  minLiveFrames: z.number().int().min(1).default(3).describe('Only where no per-approach liveness runs (tools and benchmarks that build the loop without it): the passive score is averaged over at least this many frames of the track before a grant. The door itself follows liveness.attemptMs and liveness.minFrames.'),
   trackIou: z.number().min(0).max(1).default(0.3).describe('Box overlap needed to continue a track from one frame to the next.'),
   trackTimeoutMs: z.number().int().min(1).default(1500).describe('A track not seen for this long ends; the next approach is a new decision.'),
   decodeMaxSide: z.number().int().min(0).default(1280).describe('Camera frames larger than this are downscaled before detection.'),

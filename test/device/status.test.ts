@@ -35,6 +35,9 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('device status endpoin
       }
       const state = await (await fetch(`${base}/state`)).json();
       expect(state).toMatchObject({ door: { state: 'locked' }, gallerySize: 0 });
+      // The door's liveness level and the cues its weights use.
+      expect(state.liveness).toMatchObject({ level: 'standard', spectrum: 'rgb', lastChallenge: null });
+      expect(state.liveness.cues).toContain('screen_border');
       expect(state.match).toMatchObject({ threshold: 0.45, expectedFpir: null, targetFpir: 0.01, source: 'fallback', people: 0 });
       expect(state.models).toEqual(models);
       expect(state.models.feature).toEqual({ precision: suite.engine().precision.feature, provider: 'cpu' });
