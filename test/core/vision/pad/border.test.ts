@@ -51,6 +51,37 @@ describe('screen_border cue', () => {
     expect(mk(240) - mk(132)).toBeGreaterThan(0.2);
   });
 
+  it('pairs only edges that enclose a region unlike both outsides: a staircase of wall panels is not a screen', () => {
+    const mk = (right: number) => {
+      const g: GreyImage = { width: 320, height: 240, data: new Uint8Array(320 * 240) };
+      for (let y = 0; y < 240; y++) for (let x = 0; x < 320; x++) g.data[y * 320 + x] = x < 95 ? 60 : x < 225 ? 120 : right;
+      return screenBorderScore(g, [140, 80, 180, 130]);
+    };
+    expect(mk(60)).toBeGreaterThan(0.9); // a lighter band between darker sides: a screen
+    expect(mk(180)).toBeLessThan(0.2); // dark, mid, light: two unrelated steps
+  });
+
+  it('a phone held close (thin bezel, screen edge ~0.65 face widths out) with fingers over the upper part of one edge still scores', () => {
+    const W = 320, H = 240;
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    const inEll = (x: number, y: number, cx: number, cy: number, rx: number, ry: number) => ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 <= 1;
+    const g: GreyImage = { width: W, height: H, data: new Uint8Array(W * H) };
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        let v = 150; // room, about as bright as the screen: the 2-px bezel is the only contrast
+        if (inEll(x, y, 160, 85, 21, 28)) v = 190; // the face on the screen
+        else if (inEll(x, y, 192, 24, 14, 14) || inEll(x, y, 194, 50, 14, 14) || inEll(x, y, 193, 76, 14, 14)) v = 205; // fingers
+        else if (x >= 132 && x < 188) v = 160 + 10 * Math.sin(y / 9); // screen
+        else if ((x >= 130 && x < 132) || (x >= 188 && x < 190)) v = 40; // bezel
+        g.data[y * W + x] = Math.round(v + (rnd() - 0.5) * 8);
+      }
+    }
+    // The right edge is hidden above and beside the face, visible below the chin where a phone
+    // (unlike a door frame behind shoulders) goes on.
+    expect(screenBorderScore(g, [140, 60, 180, 110])).toBeGreaterThan(0.55);
+  });
+
   it('returns 0 for a degenerate box and no evidence for an empty track', () => {
     const g: GreyImage = { width: 64, height: 64, data: new Uint8Array(64 * 64) };
     expect(screenBorderScore(g, [10, 10, 10, 10])).toBe(0);
