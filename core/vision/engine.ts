@@ -3,6 +3,7 @@
  * verdict, liveness and embedding out. Owns one onnxruntime session per model.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { verifyModel } from '../models/fetch.ts';
@@ -11,7 +12,7 @@ import type { ModelName } from '../models/manifest.ts';
 import type { VisionConfig } from './config.ts';
 import { detectFaces } from './detector.ts';
 import { alignFace, embedAligned, FEATURE_DIMS } from './embedder.ts';
-import { landmarks68to5, poseFromLandmarks, type Box, type HeadPose, type Point } from './geometry.ts';
+import { landmarks68to5, poseFromLandmarks, type Box, type HeadPose, type Point, type ScoredBox } from './geometry.ts';
 import { decodeImage, type RgbImage } from './image.ts';
 import { predictLandmarks } from './landmarks.ts';
 import { predictLiveness } from './liveness.ts';
@@ -63,7 +64,11 @@ export interface Analysis {
 export interface AnalyzeOptions {
   /** Which faces get an embedding: every face, the primary one, those passing quality, or none. */
   embed?: 'all' | 'primary' | 'passing' | 'none';
-  liveness?: boolean;
+  /**
+   * Passive liveness for every face (true, the default), the primary face only, or none (false):
+   * the caller skips it on frames whose faces already have a liveness verdict.
+   */
+  liveness?: boolean | 'primary';
   eyes?: boolean;
   timings?: StageTimes;
 }
@@ -75,6 +80,39 @@ const FILES: Record<ModelKind | 'eye', ModelName> = {
   liveness: 'fr_liveness',
   eye: 'fr_eye',
 };
+
+/**
+ * Model input tensors reused across analyze() calls instead of allocated per call (the detector's
+ * alone is 900 KB). Each call takes its own and gives them back, so concurrent calls never share
+ * one.
+ */
+class TensorPool {
+  private readonly free = new Map<number, Float32Array[]>();
+  take(size: number): Float32Array {
+    return this.free.get(size)?.pop() ?? new Float32Array(size);
+  }
+  give(...bufs: Float32Array[]): void {
+    for (const b of bufs) {
+      const list = this.free.get(b.length) ?? [];
+      if (list.length < 4) list.push(b);
+      this.free.set(b.length, list);
+    }
+  }
+}
+
+const DETECT_SIZE = 3 * 240 * 320;
+const LANDMARK_SIZE = 64 * 64;
+const ALIGNED_SIZE = 3 * 112 * 112;
+const LIVENESS_SIZE = 3 * 128 * 128;
+const EYE_SIZE = 24 * 24;
+
+/** One analyze() call's per-face input tensors. */
+interface FaceBuffers {
+  landmark: Float32Array;
+  aligned: Float32Array;
+  liveness: Float32Array;
+  eye: Float32Array;
+}
 
 /** Pick the face nearest the image centre among those at least a third the area of the largest. */
 export function primaryFace(boxes: Box[], width: number, height: number): number {
@@ -95,6 +133,8 @@ export function primaryFace(boxes: Box[], width: number, height: number): number
 }
 
 export class VisionEngine {
+  private readonly pool = new TensorPool();
+
   private constructor(
     readonly config: VisionConfig,
     private readonly sessions: Record<ModelKind | 'eye', ModelSession>,
@@ -108,11 +148,18 @@ export class VisionEngine {
     const tensorrt = { ...trt, engineCacheDir: isAbsolute(engineCacheDir) ? engineCacheDir : join(hooks.storeDir ?? config.modelDir, engineCacheDir) };
     const base = { executionProviders: config.executionProviders, intraOpThreads: config.intraOpThreads, tensorrt, log };
     const precision = {} as Record<ModelKind, 'fp32' | 'int8'>;
+    // While liveness runs on its worker (one core), the models that run beside it get the other
+    // cores: with two cores a second intra-op thread gained these small models nothing (int8
+    // embedding 3.3 vs 3.5 ms alone, without spinning), and a third thread on two cores
+    // stretched the parallel section. The detector runs alone and keeps every core.
+    const cores = config.intraOpThreads > 0 ? config.intraOpThreads : availableParallelism();
+    const beside = config.parallelLiveness ? Math.max(1, cores - 1) : cores;
+    const threads: Record<ModelKind | 'eye', number> = { detect: cores, liveness: cores, landmark: beside, feature: beside, eye: beside };
     const load = async (kind: ModelKind | 'eye'): Promise<ModelSession> => {
       const name = FILES[kind];
       // Liveness depends only on the face box, so it can run beside landmarks + embedding.
       const open = (model: string | Uint8Array, label: string, p: 'fp32' | 'int8') => {
-        const opts = { ...base, precision: p };
+        const opts = { ...base, precision: p, intraOpThreads: threads[kind] };
         return kind === 'liveness' && config.parallelLiveness ? createWorkerModelSession(model, label, { ...opts, threads: 1 }) : createModelSession(model, label, opts);
       };
       const fp32 = join(config.modelDir, `${name}.onnx`);
@@ -153,72 +200,112 @@ export class VisionEngine {
   async analyze(img: RgbImage, opts: AnalyzeOptions = {}): Promise<Analysis> {
     const cfg = this.config;
     const times = opts.timings;
-    const hook = (kind: ModelKind) => (this.hooks.onModelInput ? (d: Float32Array, dims: readonly number[]) => this.hooks.onModelInput!(kind, d, dims) : undefined);
+    let t = performance.now();
+    const detBuf = this.pool.take(DETECT_SIZE);
+    let dets: ScoredBox[];
+    try {
+      dets = await detectFaces(this.sessions.detect, img, cfg.detector, detBuf, this.hook('detect'));
+    } finally {
+      this.pool.give(detBuf);
+    }
+    if (times) times.detect = (times.detect ?? 0) + performance.now() - t;
+    const primary = primaryFace(dets.map((d) => d.box), img.width, img.height);
+    const faces: FaceResult[] = [];
+    if (!dets.length) return { width: img.width, height: img.height, faces, primary };
+    const bufs: FaceBuffers = {
+      landmark: this.pool.take(LANDMARK_SIZE),
+      aligned: this.pool.take(ALIGNED_SIZE),
+      liveness: this.pool.take(LIVENESS_SIZE),
+      eye: this.pool.take(EYE_SIZE),
+    };
+    // Each face's model runs are awaited before the next face starts, so one set of buffers
+    // serves them all; it goes back to the pool only once nothing can still be reading it.
+    const pending: { live?: Promise<unknown> } = {};
+    try {
+      for (let i = 0; i < dets.length; i++) faces.push(await this.analyzeFace(img, dets, i, primary, opts, bufs, pending));
+    } finally {
+      await pending.live?.catch(() => {});
+      this.pool.give(bufs.landmark, bufs.aligned, bufs.liveness, bufs.eye);
+    }
+    return { width: img.width, height: img.height, faces, primary };
+  }
+
+  private hook(kind: ModelKind): ((d: Float32Array, dims: readonly number[]) => void) | undefined {
+    const on = this.hooks.onModelInput;
+    return on ? (d, dims) => on(kind, d, dims) : undefined;
+  }
+
+  private async analyzeFace(
+    img: RgbImage,
+    dets: ScoredBox[],
+    i: number,
+    primary: number,
+    opts: AnalyzeOptions,
+    bufs: FaceBuffers,
+    pending: { live?: Promise<unknown> },
+  ): Promise<FaceResult> {
+    const cfg = this.config;
+    const times = opts.timings;
     const tick = (stage: Stage, since: number) => {
       const now = performance.now();
       if (times) times[stage] = (times[stage] ?? 0) + now - since;
       return now;
     };
+    const { box, score } = dets[i];
+    // Started first: on a worker thread it runs while landmarks and embedding run here.
+    const tLive = performance.now();
+    const wantLive = opts.liveness === 'primary' ? i === primary : opts.liveness !== false;
+    const live = wantLive
+      ? predictLiveness(this.sessions.liveness, img, box, cfg.liveness, bufs.liveness, this.hook('liveness')).then((l) => {
+          if (times) times.liveness = (times.liveness ?? 0) + performance.now() - tLive;
+          return l;
+        })
+      : undefined;
+    live?.catch(() => {}); // awaited below; keep an early failure from counting as unhandled
+    pending.live = live;
     let t = performance.now();
-    const dets = await detectFaces(this.sessions.detect, img, cfg.detector, new Float32Array(3 * 240 * 320), hook('detect'));
-    t = tick('detect', t);
-    const primary = primaryFace(dets.map((d) => d.box), img.width, img.height);
+    const p68 = await predictLandmarks(this.sessions.landmark, img, box, bufs.landmark, this.hook('landmark'));
+    const p5 = landmarks68to5(p68);
+    t = tick('landmarks', t);
+    alignFace(img, p5, bufs.aligned);
+    const pose = poseFromLandmarks(p5);
+    const { sharpness, brightness } = sharpnessAndBrightness(bufs.aligned);
+    const size = faceSize(box);
+    const reasons = qualityReasons({ size, sharpness, brightness, pose }, cfg.quality);
+    if (dets.length > 1 && !cfg.quality.allowMultipleFaces) reasons.push('multiple_faces');
+    t = tick('align', t);
+    const face: FaceResult = {
+      box,
+      score,
+      landmarks: p5,
+      landmarks68: p68,
+      pose,
+      quality: { ok: reasons.length === 0, reasons, size, sharpness, brightness },
+    };
+    if (opts.eyes) face.eyesOpen = await eyeOpenness(this.sessions.eye, img, p68, bufs.eye);
     const embedMode = opts.embed ?? 'all';
-    const multiple = dets.length > 1 && !cfg.quality.allowMultipleFaces;
-    const lmBuf = new Float32Array(64 * 64);
-    const faces: FaceResult[] = [];
-    for (let i = 0; i < dets.length; i++) {
-      const { box, score } = dets[i];
-      // Started first: on a worker thread it runs while landmarks and embedding run here.
-      const tLive = performance.now();
-      const live =
-        opts.liveness !== false
-          ? predictLiveness(this.sessions.liveness, img, box, cfg.liveness, new Float32Array(3 * 128 * 128), hook('liveness')).then((l) => {
-              if (times) times.liveness = (times.liveness ?? 0) + performance.now() - tLive;
-              return l;
-            })
-          : undefined;
-      live?.catch(() => {}); // awaited below; keep an early failure from counting as unhandled
+    const wantEmbed = embedMode === 'all' || (embedMode === 'primary' && i === primary) || (embedMode === 'passing' && face.quality.ok);
+    if (wantEmbed) {
       t = performance.now();
-      const p68 = await predictLandmarks(this.sessions.landmark, img, box, lmBuf, hook('landmark'));
-      const p5 = landmarks68to5(p68);
-      t = tick('landmarks', t);
-      const aligned = new Float32Array(3 * 112 * 112);
-      alignFace(img, p5, aligned);
-      const pose = poseFromLandmarks(p5);
-      const { sharpness, brightness } = sharpnessAndBrightness(aligned);
-      const size = faceSize(box);
-      const reasons = qualityReasons({ size, sharpness, brightness, pose }, cfg.quality);
-      if (multiple) reasons.push('multiple_faces');
-      t = tick('align', t);
-      const face: FaceResult = {
-        box,
-        score,
-        landmarks: p5,
-        landmarks68: p68,
-        pose,
-        quality: { ok: reasons.length === 0, reasons, size, sharpness, brightness },
-      };
-      if (opts.eyes) face.eyesOpen = await eyeOpenness(this.sessions.eye, img, p68, new Float32Array(24 * 24));
-      const wantEmbed = embedMode === 'all' || (embedMode === 'primary' && i === primary) || (embedMode === 'passing' && face.quality.ok);
-      if (wantEmbed) {
-        t = performance.now();
-        face.embedding = await embedAligned(this.sessions.feature, aligned, hook('feature'));
-        tick('embed', t);
-      }
-      if (live) {
-        const l = await live;
-        face.liveness = { score: l.score, live: l.score >= cfg.liveness.threshold, probs: l.probs };
-      }
-      faces.push(face);
+      face.embedding = await embedAligned(this.sessions.feature, bufs.aligned, this.hook('feature'));
+      tick('embed', t);
     }
-    return { width: img.width, height: img.height, faces, primary };
+    if (live) {
+      const l = await live;
+      face.liveness = { score: l.score, live: l.score >= cfg.liveness.threshold, probs: l.probs };
+    }
+    return face;
   }
 
   /** Liveness of one face box, optionally with a different channel order (used to verify the setting). */
   async liveness(img: RgbImage, box: Box, overrides: Partial<VisionConfig['liveness']> = {}): Promise<{ score: number; probs: number[] }> {
     const opts = { ...this.config.liveness, ...overrides };
-    return predictLiveness(this.sessions.liveness, img, box, opts, new Float32Array(3 * 128 * 128));
+    const buf = this.pool.take(LIVENESS_SIZE);
+    try {
+      return await predictLiveness(this.sessions.liveness, img, box, opts, buf);
+    } finally {
+      this.pool.give(buf);
+    }
   }
 
   /** Execution provider each model's session was created with (after any fallback), eye model included. */

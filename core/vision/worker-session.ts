@@ -24,10 +24,11 @@ const ort = require(workerData.ortPath);
     if (m.release) { await session.release(); parentPort.postMessage({ released: true }); return; }
     try {
       const out = await session.run({ [input]: new ort.Tensor('float32', m.data, m.dims) });
-      const res = {}; const transfer = [];
+      const res = {}; const transfer = [m.data.buffer];
       for (const [k, v] of Object.entries(out)) { const d = Float32Array.from(v.data); res[k] = { data: d, dims: v.dims }; transfer.push(d.buffer); }
-      parentPort.postMessage({ id: m.id, res }, transfer);
-    } catch (e) { parentPort.postMessage({ id: m.id, error: String((e && e.message) || e) }); }
+      // The input buffer goes back too: the caller reuses it for its next run.
+      parentPort.postMessage({ id: m.id, res, input: m.data }, transfer);
+    } catch (e) { parentPort.postMessage({ id: m.id, error: String((e && e.message) || e), input: m.data }, [m.data.buffer]); }
   });
   parentPort.postMessage({ ready: true, provider, input, fallback: firstErr ? String(firstErr.message || firstErr) : undefined });
 })().catch((e) => parentPort.postMessage({ fatal: String((e && e.message) || e) }));
@@ -63,8 +64,11 @@ export async function createWorkerModelSession(model: Uint8Array | string, label
     });
   });
   if (ready.provider !== wanted) log.warn(`${label}: execution provider ${wanted} unavailable, running on ${ready.provider}`, { reason: ready.fallback?.split('\n')[0] });
-  worker.on('message', (m: { id?: number; res?: Record<string, ModelOutput>; error?: string }) => {
+  // Input buffers travel to the worker and back (transferred both ways): no allocation per run.
+  const spare: Float32Array<ArrayBuffer>[] = [];
+  worker.on('message', (m: { id?: number; res?: Record<string, ModelOutput>; error?: string; input?: Float32Array<ArrayBuffer> }) => {
     if (m.id === undefined) return;
+    if (m.input && spare.length < 4) spare.push(m.input);
     const p = pending.get(m.id);
     if (!p) return;
     pending.delete(m.id);
@@ -83,7 +87,9 @@ export async function createWorkerModelSession(model: Uint8Array | string, label
       if (failed) return Promise.reject(failed);
       const id = nextId++;
       // Copy: the caller may reuse its buffer, and a transferred buffer would be detached.
-      const copy = Float32Array.from(data);
+      const i = spare.findIndex((b) => b.length === data.length);
+      const copy: Float32Array<ArrayBuffer> = i >= 0 ? spare.splice(i, 1)[0] : new Float32Array(data.length);
+      copy.set(data);
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve, reject });
         worker.postMessage({ id, data: copy, dims }, [copy.buffer]);

@@ -32,9 +32,9 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('model precision', () 
     }
   });
 
-  it.skipIf(skipReason(hasInt8, 'int8 models not built (npm run quantize): int8 load check skipped'))('loads verified int8 models by default for detect, landmarks and embedding', async () => {
+  it.skipIf(skipReason(hasInt8, 'int8 models not built (npm run quantize): int8 load check skipped'))('loads verified int8 models by default for every model', async () => {
     const engine = await makeEngine();
-    expect(engine.precision).toEqual({ detect: 'int8', landmark: 'int8', feature: 'int8', liveness: 'fp32' });
+    expect(engine.precision).toEqual({ detect: 'int8', landmark: 'int8', feature: 'int8', liveness: 'int8' });
     await engine.close();
   });
 });
