@@ -26,7 +26,8 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('device failure modes'
 
   it('skips corrupt frames with one warning and keeps recognising', async () => {
     const d = dir();
-    const device = await runDevice(testConfig(d, idleCamera(d)), suite.engine());
+    // Frames are fed faster than an approach lasts; liveness has its own tests (liveness.test.ts).
+    const device = await runDevice(testConfig(d, { ...idleCamera(d), liveness: { level: 'off' } }), suite.engine());
     const corrupt: number[] = [];
     device.loop.on('corrupt', (seq: number) => corrupt.push(seq));
     const good = readFileSync(fixture('grace_hopper.jpg'));
@@ -46,7 +47,8 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('device failure modes'
 
   it('recognises raw YUV420 frames and refuses a short one as corrupt', async () => {
     const d = dir();
-    const device = await runDevice(testConfig(d, idleCamera(d)), suite.engine());
+    // Frames are fed faster than an approach lasts; liveness has its own tests (liveness.test.ts).
+    const device = await runDevice(testConfig(d, { ...idleCamera(d), liveness: { level: 'off' } }), suite.engine());
     const { data, info } = await sharp(readFileSync(fixture('grace_hopper.jpg'))).resize(320, 320).raw().toBuffer({ resolveWithObject: true });
     const w = info.width, h = info.height;
     // RGB -> I420, BT.601 limited range (what rpicam-vid --codec yuv420 delivers).
@@ -89,7 +91,8 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('device failure modes'
 
   it('keeps the door locked and loses nothing when the outbox disk is full', async () => {
     const d = dir();
-    const device = await runDevice(testConfig(d, { ...idleCamera(d), recognition: { votesNeeded: 1, minLiveFrames: 1 } }), suite.engine());
+    // One frame decides (liveness off: an approach would need a second of frames).
+    const device = await runDevice(testConfig(d, { ...idleCamera(d), recognition: { votesNeeded: 1, minLiveFrames: 1 }, liveness: { level: 'off' } }), suite.engine());
     const hopper = readFileSync(fixture('grace_hopper.jpg'));
     await enrolPerson(device, { id: 'gh', name: 'Grace', active: true, validFrom: null, validUntil: null, groups: [], schedules: ALL_WEEK }, [{ label: 'gh', data: hopper }]);
     const before = device.store.outbox.peek(1000).map((e) => e.id);
@@ -129,7 +132,8 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('device failure modes'
   it('salvages a corrupt database, records it, starts locked, or refuses when told to', async () => {
     const d = dir();
     writeFileSync(join(d, 'portier.db'), Buffer.alloc(8192, 0x5a));
-    const device = await runDevice(testConfig(d, idleCamera(d)), suite.engine());
+    // Frames are fed faster than an approach lasts; liveness has its own tests (liveness.test.ts).
+    const device = await runDevice(testConfig(d, { ...idleCamera(d), liveness: { level: 'off' } }), suite.engine());
     const locked = device.door.state.locked;
     const events = device.store.outbox.peek(10);
     await device.stop();

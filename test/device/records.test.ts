@@ -38,7 +38,8 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('a device with a corru
   const suite = deviceSuite();
   it('refuses with invalid_profile, logs why, and keeps processing frames', async () => {
     const d = suite.dir();
-    const device = await runDevice(testConfig(d, idleCamera(d)), suite.engine());
+    // Frames are fed faster than an approach lasts; liveness has its own tests (liveness.test.ts).
+    const device = await runDevice(testConfig(d, { ...idleCamera(d), liveness: { level: 'off' } }), suite.engine());
     const photo = readFileSync(fixture('grace_hopper.jpg'));
     await enrolPerson(device, { id: 'grace', name: 'Grace', active: true, validFrom: null, validUntil: null, groups: [], schedules: ALL_WEEK }, [{ label: 'g', data: photo }]);
     // The row is damaged behind the gallery's back (a bad sync, a hand edit).
@@ -59,7 +60,8 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('a device with a corru
 
   it('a row whose JSON does not parse is refused the same way, without an unrecorded decision', async () => {
     const d = suite.dir();
-    const device = await runDevice(testConfig(d, idleCamera(d)), suite.engine());
+    // Frames are fed faster than an approach lasts; liveness has its own tests (liveness.test.ts).
+    const device = await runDevice(testConfig(d, { ...idleCamera(d), liveness: { level: 'off' } }), suite.engine());
     const photo = readFileSync(fixture('grace_hopper.jpg'));
     await enrolPerson(device, { id: 'grace', name: 'Grace', active: true, validFrom: null, validUntil: null, groups: [], schedules: ALL_WEEK }, [{ label: 'g', data: photo }]);
     device.store.db.prepare("UPDATE persons SET schedules = '{not json' WHERE id = 'grace'").run();
