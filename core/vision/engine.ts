@@ -51,6 +51,8 @@ export interface FaceResult {
   eyesOpen?: [number, number];
   liveness?: { score: number; live: boolean; probs: number[] };
   embedding?: Float32Array;
+  /** With keepAligned: a copy of the aligned crop the embedder got (3x112x112, (x - 127) / 128), for a second embedder. */
+  aligned?: Float32Array;
 }
 
 export interface Analysis {
@@ -71,6 +73,8 @@ export interface AnalyzeOptions {
   liveness?: boolean | 'primary';
   eyes?: boolean;
   timings?: StageTimes;
+  /** Copy the aligned crop into FaceResult.aligned for every face that gets an embedding. */
+  keepAligned?: boolean;
 }
 
 const FILES: Record<ModelKind | 'eye', ModelName> = {
@@ -288,6 +292,7 @@ export class VisionEngine {
     if (wantEmbed) {
       t = performance.now();
       face.embedding = await embedAligned(this.sessions.feature, bufs.aligned, this.hook('feature'));
+      if (opts.keepAligned) face.aligned = bufs.aligned.slice();
       tick('embed', t);
     }
     if (live) {
