@@ -34,6 +34,18 @@ export const galleryConfigSchema = z.strictObject({
     .enum(['mean', 'best'])
     .default('mean')
     .describe("Several templates of one person: 'mean' searches their normalised mean (one row per person; TPIR at FPIR 1% 96.6% vs 95.5% for 'best' with 3 LFW photos), 'best' keeps every template and scores the best one."),
+  secondEmbedding: z
+    .enum(['auto', 'on', 'off'])
+    .default('auto')
+    .describe(
+      "Second face embedding (MobileFaceNet, 192-d) fused near the threshold: 'auto' uses it when its model file is in vision.modelDir, 'on' refuses to start without it, 'off' never loads it. Device enrolment stores a second template beside the main one; people synced from the gateway have none and are matched by the main model alone.",
+    ),
+  fusionBand: z
+    .number()
+    .min(0)
+    .max(2)
+    .default(0.1)
+    .describe('The second embedding runs only when the best main score lies within this distance of the match threshold; the vote then uses the mean of the main and second cosines (same scale, same threshold).'),
 });
 
 export type GalleryConfig = z.output<typeof galleryConfigSchema>;

@@ -7,6 +7,14 @@
  * With `fusion: 'mean'` (default) a person is ONE row: the normalised mean of their templates
  * (measured better than best-of on LFW with 3 photos, see README); with 'best' every template is
  * a row and a person scores their best one.
+ *
+ * Optionally a second template set (gallery.secondEmbedding: MobileFaceNet, 192-d) beside the
+ * main rows: per person the normalised mean of their second templates. It is never searched on
+ * its own: when a search's best main score lies within gallery.fusionBand of the match threshold
+ * (needsSecond), the caller embeds the probe with the second model and fuse() re-ranks the top
+ * candidates by the mean of the two cosines (same scale, same threshold). People without a
+ * second template (synced from the gateway, enrolled before the second model) keep their main
+ * score. The threshold is derived on main scores only (operating-point.ts).
  */
 import { Int8Scorer } from './scorer.ts';
 import { type GalleryConfig, defaultGalleryConfig } from './config.ts';
@@ -44,6 +52,9 @@ export class Gallery {
   private adaptive = new Map<number, Float32Array[]>();
   /** Mean fusion: the individual normalised templates of people enrolled with several. */
   private raws = new Map<number, Float32Array[]>();
+  /** Second embedding: each person's normalised second templates, and their normalised mean. */
+  private secondRaw = new Map<string, Float32Array[]>();
+  private secondMean = new Map<string, Float32Array>();
   private listeners = new Set<() => void>();
   private searchObserver: ((query: Float32Array, hit: GallerySearchResult) => void) | undefined;
   /**
@@ -230,10 +241,82 @@ export class Gallery {
     return out.subarray(0, n);
   }
 
-  /** Replace all templates of a person. Every embedding is validated before the old ones go. */
-  setPerson(personId: string, embeddings: ArrayLike<number>[]): void {
+  /**
+   * Replace all templates of a person. Every embedding is validated before the old ones go.
+   * `second`: their second-model templates; none (a gateway sync) leaves them main-score only.
+   */
+  setPerson(personId: string, embeddings: ArrayLike<number>[], second: ArrayLike<number>[] = []): void {
+    const fusedSecond = second.length ? this.meanSecond(second) : undefined;
     this.replace(personId, embeddings);
+    this.secondRaw.delete(personId);
+    this.secondMean.delete(personId);
+    if (fusedSecond && this.slotOf.has(personId)) {
+      this.secondRaw.set(personId, fusedSecond.raws);
+      this.secondMean.set(personId, fusedSecond.mean);
+    }
     this.changed();
+  }
+
+  /** Append one second-model template to an enrolled person (loading the store). */
+  addSecondTemplate(personId: string, embedding: ArrayLike<number>): void {
+    if (!this.slotOf.has(personId)) throw new Error(`second template for ${personId}, who is not enrolled`);
+    const { raws, mean } = this.meanSecond([...(this.secondRaw.get(personId) ?? []), embedding]);
+    this.secondRaw.set(personId, raws);
+    this.secondMean.set(personId, mean);
+  }
+
+  /** Normalised copies and their normalised mean; every second template has the same length. */
+  private meanSecond(list: ArrayLike<number>[]): { raws: Float32Array[]; mean: Float32Array } {
+    const dim = this.secondMean.values().next().value?.length ?? list[0].length;
+    const raws = list.map((e) => {
+      const v = new Float32Array(dim);
+      normalizeInto(e, v);
+      return v;
+    });
+    const mean = new Float32Array(dim);
+    for (const v of raws) for (let i = 0; i < dim; i++) mean[i] += v[i];
+    normalizeInto(mean, mean);
+    return { raws, mean };
+  }
+
+  /** People holding a second template. */
+  get secondCount(): number {
+    return this.secondMean.size;
+  }
+
+  hasSecond(personId: string): boolean {
+    return this.secondMean.has(personId);
+  }
+
+  /**
+   * Whether `hit` is worth running the second model: its best main score lies within
+   * gallery.fusionBand of `threshold` and one of its top candidates has a second template.
+   */
+  needsSecond(hit: GallerySearchResult | null, threshold: number): boolean {
+    if (!hit || this.config.secondEmbedding === 'off' || this.secondMean.size === 0) return false;
+    if (Math.abs(hit.score - threshold) > this.config.fusionBand) return false;
+    return hit.top.some((m) => this.secondMean.has(m.personId));
+  }
+
+  /**
+   * `hit` re-ranked with the probe's second embedding: each top candidate with a second template
+   * scores the mean of its main cosine and the second cosine to its fused second template; the
+   * others keep their main score. The margin is taken over the re-ranked list.
+   */
+  fuse(hit: GallerySearchResult, probeSecond: ArrayLike<number>): GallerySearchResult {
+    const dim = this.secondMean.values().next().value?.length;
+    if (dim === undefined) return hit;
+    const q = new Float32Array(dim);
+    normalizeInto(probeSecond, q);
+    const top = hit.top
+      .map((m): GalleryMatch => {
+        const t = this.secondMean.get(m.personId);
+        return t ? { ...m, score: (m.score + dot(q, 0, t, 0, dim)) / 2 } : { ...m };
+      })
+      .sort((a, b) => b.score - a.score);
+    // With one candidate returned, the runner-up is the one the main search measured.
+    const runnerUp = top.length > 1 ? top[1].score : hit.score - hit.margin;
+    return { ...top[0], margin: top[0].score - runnerUp, top };
   }
 
   private replace(personId: string, embeddings: ArrayLike<number>[]): void {
@@ -243,6 +326,8 @@ export class Gallery {
   }
 
   removePerson(personId: string): boolean {
+    this.secondRaw.delete(personId);
+    this.secondMean.delete(personId);
     const removed = this.remove(personId);
     if (removed) this.changed();
     return removed;

@@ -108,6 +108,12 @@ export interface RecognitionDeps {
    * passive score of the track against vision.liveness.threshold (tools and benchmarks).
    */
   liveness?: LivenessDeps;
+  /**
+   * The second embedding (core/vision/second-embedder.ts): run on a face's aligned crop only when
+   * its best main score lies within gallery.fusionBand of the threshold; the vote then uses the
+   * fused score (Gallery.fuse).
+   */
+  secondEmbedder?: { embed(aligned: Float32Array): Promise<Float32Array> };
   /** Called after every processed frame (systemd watchdog, health). */
   onTick?: () => void;
   now?: () => number;
@@ -249,7 +255,8 @@ export class RecognitionLoop extends EventEmitter {
     // The passive model only runs while some approach still needs evidence (or a new face may appear).
     const active = this.tracker.active();
     const passiveNeeded = !pad || (padOn && pad.cues.some((c) => c.name === 'passive') && (active.length === 0 || active.some((t) => !t.livenessReported)));
-    const analysis = await engine.analyze(img, { embed: 'passing', liveness: passiveNeeded, eyes: padOn && pad.eyes, timings });
+    const second = gallery.secondCount > 0 ? this.deps.secondEmbedder : undefined;
+    const analysis = await engine.analyze(img, { embed: 'passing', liveness: passiveNeeded, eyes: padOn && pad.eyes, timings, keepAligned: second !== undefined });
     if (metrics) {
       for (const [stage, metric] of STAGE_METRIC) {
         const ms = timings[stage];
@@ -257,15 +264,19 @@ export class RecognitionLoop extends EventEmitter {
       }
     }
     metrics?.facesDetected.inc(analysis.faces.length);
-    const votes: FaceVote[] = analysis.faces.map((f) => {
+    const threshold = config.matchThreshold ?? gallery.matchThreshold;
+    const votes: FaceVote[] = [];
+    for (const f of analysis.faces) {
       const vote: FaceVote = { box: f.box, qualityReasons: f.quality.reasons, liveScore: f.liveness?.score };
-      if (!f.quality.ok || !f.embedding) return { ...vote, liveScore: undefined };
-      const hit = gallery.search(f.embedding);
-      if (hit && hit.score >= (config.matchThreshold ?? gallery.matchThreshold)) {
-        return { ...vote, personId: hit.personId, score: hit.score, margin: gallery.personCount > 1 ? hit.margin : undefined };
+      if (!f.quality.ok || !f.embedding) {
+        votes.push({ ...vote, liveScore: undefined });
+        continue;
       }
-      return { ...vote, personId: null, score: hit?.score };
-    });
+      let hit = gallery.search(f.embedding);
+      if (hit && second && f.aligned && gallery.needsSecond(hit, threshold)) hit = gallery.fuse(hit, await second.embed(f.aligned));
+      if (hit && hit.score >= threshold) votes.push({ ...vote, personId: hit.personId, score: hit.score, margin: gallery.personCount > 1 ? hit.margin : undefined });
+      else votes.push({ ...vote, personId: null, score: hit?.score });
+    }
     const now = this.now();
     const tracks = this.tracker.update(votes, now);
     if (padOn) this.observeLiveness(tracks, votes, analysis.faces, img, frame, now);
