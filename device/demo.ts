@@ -1,7 +1,9 @@
 /**
  * The laptop demo behind `npm start` without a config: a simulated camera plays a scenario built
- * from the two public-domain portraits (one enrolled, one a stranger), on simulated GPIO, with
- * data under var/demo. Nothing here is used on a real device.
+ * from the two public-domain portraits, on simulated GPIO, with data under var/demo: the
+ * enrolled person walking up (granted), the same person's photo held up on a phone (refused,
+ * not_live), and a stranger (unknown). The clips are crafted from the portraits on the first run
+ * (scripts/pad/crafted.ts, a few seconds) and kept. Nothing here is used on a real device.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -14,16 +16,27 @@ import { generateKeyFile } from './store/crypto.ts';
 const root = resolve(import.meta.dirname, '..');
 export const DEMO_PERSON = { id: 'grace-hopper', name: 'Grace Hopper' };
 
+const CLIPS = [
+  { file: 'enrolled-live.mjpeg', portrait: 'grace_hopper.jpg', kind: 'live' },
+  { file: 'enrolled-on-phone.mjpeg', portrait: 'grace_hopper.jpg', kind: 'phone' },
+  { file: 'stranger-live.mjpeg', portrait: 'astronaut_eileen_collins.png', kind: 'live' },
+] as const;
+
 /** Prepare var/demo (key, scenario clips) and return the demo configuration. */
-export function prepareDemo(dir = join(root, 'var/demo')): DeviceConfigInput {
-  mkdirSync(join(dir, 'clips/enrolled'), { recursive: true });
-  mkdirSync(join(dir, 'clips/stranger'), { recursive: true });
+export async function prepareDemo(dir = join(root, 'var/demo')): Promise<DeviceConfigInput> {
+  mkdirSync(join(dir, 'clips'), { recursive: true });
   const key = join(dir, 'template.key');
   if (!existsSync(key)) generateKeyFile(key);
-  const copy = (from: string, to: string) => existsSync(to) || writeFileAtomicSync(to, readFileSync(from));
-  copy(join(root, 'test/fixtures/grace_hopper.jpg'), join(dir, 'clips/enrolled/1.jpg'));
-  copy(join(root, 'test/fixtures/astronaut_eileen_collins.png'), join(dir, 'clips/stranger/1.png'));
-  const scenario = [{ clip: 'clips/enrolled', seconds: 4 }, { idle: 3 }, { clip: 'clips/stranger', seconds: 4 }, { idle: 3 }];
+  const missing = CLIPS.filter((c) => !existsSync(join(dir, 'clips', c.file)));
+  if (missing.length) {
+    console.log('Preparing the demo clips (first run only, a few seconds)...');
+    const { craftedClip } = await import('../scripts/pad/crafted.ts');
+    for (const c of missing) {
+      const frames = await craftedClip({ portrait: join(root, 'test/fixtures', c.portrait), kind: c.kind, frames: 20, fps: 5, seed: 7 });
+      writeFileAtomicSync(join(dir, 'clips', c.file), Buffer.concat(frames));
+    }
+  }
+  const scenario = CLIPS.flatMap((c) => [{ clip: `clips/${c.file}`, seconds: 4 }, { idle: 3 }]);
   writeFileAtomicSync(join(dir, 'scenario.json'), JSON.stringify(scenario, null, 2));
   return {
     deviceId: 'demo-door',

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { config: { type: 'string' }, demo: { type: 'boolean', default: false } } });
   const file = values.config ?? process.env.PORTIER_CONFIG;
   const demo = !file || values.demo;
-  const config = demo ? parseConfig(deviceConfigSchema, prepareDemo()) : loadConfigFile(deviceConfigSchema, file);
+  const config = demo ? parseConfig(deviceConfigSchema, await prepareDemo()) : loadConfigFile(deviceConfigSchema, file);
   const device = await startDevice(config);
   let stopping = false;
   const stop = async (why: string) => {
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   if (demo) {
     await enrolDemoPerson(device);
     console.log(`Portier demo: door "${config.recognition.door}", ${device.gallery.personCount} enrolled (Grace Hopper); the simulated camera`);
-    console.log('alternates her portrait and a stranger. Status: ' + (device.http ? `http://${device.http.host}:${device.http.port}/state` : 'off'));
+    console.log('plays her walking up, her photo held up on a phone, and a stranger. Status: ' + (device.http ? `http://${device.http.host}:${device.http.port}/state` : 'off'));
     if (process.stdin.isTTY) keyboard(device);
   }
 }

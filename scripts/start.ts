@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const gw = await startGateway(gwConfig, { engine });
 
   // Provision and join the simulated device once; later starts reuse its keys and cursor.
-  const deviceInput = prepareDemo(join(data, 'device'));
+  const deviceInput = await prepareDemo(join(data, 'device'));
   const deviceConfig = parseConfig(deviceConfigSchema, { ...deviceInput, deviceId: DEVICE_ID, recognition: { door: DOOR } });
   if (!gw.store.devices.get(DEVICE_ID) || !existsSync(join(deviceConfig.store.dir, deviceConfig.sync.secretFile))) {
     const p = await gw.provision(DEVICE_ID, { name: 'Demo door (simulated)', doorId: DOOR, reprovision: !!gw.store.devices.get(DEVICE_ID) });

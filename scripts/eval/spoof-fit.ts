@@ -172,12 +172,25 @@ export const ASYMMETRIC_CAPS: Record<CueName, { cap: number; capLive: number }> 
 export interface Variant {
   lambda: number;
   asymmetric: boolean;
+  /** Cues the model may use (all when absent). */
+  cues?: CueName[];
 }
-export const VARIANTS: Variant[] = [1, 10, 100].flatMap((lambda) => [false, true].map((asymmetric) => ({ lambda, asymmetric })));
+/** Candidate cue sets: all, and the scene cues with and without the passive model. */
+const CUE_SETS: (CueName[] | undefined)[] = [
+  undefined,
+  ['passive', 'screen_border'],
+  ['passive', 'screen_border', 'rigid_motion'],
+  ['passive', 'screen_border', 'screen_artifacts'],
+  ['screen_border'],
+  ['screen_border', 'rigid_motion', 'screen_artifacts'],
+];
+export const VARIANTS: Variant[] = CUE_SETS.flatMap((cues) => [1, 10, 100].flatMap((lambda) => [false, true].map((asymmetric) => ({ lambda, asymmetric, ...(cues && { cues }) }))));
 
-/** Fit with the variant's penalty, drop cues that point the wrong way, apply its caps. */
-export function fitVariant(train: Attempt[], v: Variant, cues: readonly CueName[] = CUE_NAMES): Calibration {
-  let use = [...cues];
+export const describeVariant = (v: Variant): string => `${v.cues ? v.cues.join('+') : 'all cues'}, L2 ${v.lambda}, ${v.asymmetric ? 'asymmetric' : 'symmetric'} caps`;
+
+/** Fit with the variant's cues and penalty, drop cues that point the wrong way, apply its caps. */
+export function fitVariant(train: Attempt[], v: Variant): Calibration {
+  let use = [...(v.cues ?? CUE_NAMES)];
   for (;;) {
     const cal = fitCalibration(train, { lambda: v.lambda, cues: use });
     const wrong = Object.entries(cal.cues).filter(([c, w]) => Math.sign(w!.weight) !== CUE_SIGN[c as CueName]).map(([c]) => c as CueName);
@@ -217,6 +230,17 @@ export function selectAndFit(pool: Attempt[], bar: number): { calibration: Calib
     if (!best || e < best.e - 1e-9) best = { v, e };
   }
   return { calibration: fitVariant(pool, best!.v), variant: best!.v, innerHter: best!.e };
+}
+
+/** Leave one subject out for one model: weights fitted on the other subjects, scored on the one left out. */
+export function leaveOneSubjectOutWith(pool: Attempt[], subjects: readonly string[], bar: number, v: Variant): SubjectResult[] {
+  return subjects.map((s) => {
+    try {
+      return { subject: s, ...rates(pool.filter((a) => a.subject === s), fitVariant(pool.filter((a) => a.subject !== s), v), bar) };
+    } catch (err) {
+      return { subject: s, attacks: 0, bonaFide: 0, apcer: NaN, bpcer: NaN, error: (err as Error).message };
+    }
+  });
 }
 
 /**

@@ -13,7 +13,7 @@ import { CUE_NAMES, type CueName } from '../../core/vision/pad/types.ts';
 import type { LivenessConfig } from '../../device/liveness/config.ts';
 import type { Calibration } from '../../device/liveness/fusion.ts';
 import { clipFrames, enrolmentEmbedding, runClip, type ClipAttempt } from './clip-runner.ts';
-import { featureAuc, nestedLeaveOneSubjectOut, rates, selectAndFit, type Attempt } from './spoof-fit.ts';
+import { describeVariant, featureAuc, leaveOneSubjectOutWith, nestedLeaveOneSubjectOut, rates, selectAndFit, type Attempt, type SubjectResult, type Variant } from './spoof-fit.ts';
 import { readVideoList, type VideoRow } from './video-list.ts';
 import { recognitionConfigSchema } from '../../device/recognition/config.ts';
 
@@ -128,25 +128,40 @@ export function report(clips: ClipRecord[], cal: Calibration, bar: number, loso:
   };
   if (loso) {
     const subjects = [...new Set(attempts.map((a) => a.subject))];
-    const pooled = nestedLeaveOneSubjectOut(attempts, subjects, bar);
-    const byList: Record<string, unknown> = {};
-    lines.push('leave one subject out (model choice and weights from the other subjects only, all lists pooled):');
-    for (const list of [...new Set(clips.map((c) => c.list))]) {
-      const here = new Set(attempts.filter((a) => a.list === list).map((a) => a.subject));
-      const failed = pooled.filter((p) => here.has(p.subject) && p.error);
-      for (const f of failed) lines.push(`  ${f.subject}: not scored: ${f.error}`);
-      const rows = pooled.filter((p) => here.has(p.subject) && !p.error);
-      const att = rows.reduce((s, r) => s + r.attacks, 0);
-      const bona = rows.reduce((s, r) => s + r.bonaFide, 0);
-      const apcer = att ? rows.reduce((s, r) => s + r.apcer * r.attacks, 0) / att : 0;
-      const bpcer = bona ? rows.reduce((s, r) => s + r.bpcer * r.bonaFide, 0) / bona : 0;
-      byList[list] = { apcer: round(apcer), bpcer: round(bpcer), per_subject: rows.map((r) => ({ subject: r.subject, attacks: r.attacks, bona_fide: r.bonaFide, apcer: round(r.apcer), bpcer: round(r.bpcer), variant: r.variant })), not_scored: failed.map((f) => ({ subject: f.subject, error: f.error })) };
-      lines.push(`  ${list}: APCER ${pct(apcer)} (${att} attack approaches), BPCER ${pct(bpcer)} (${bona} live)`);
-      for (const r of rows) lines.push(`    ${r.subject}: APCER ${r.attacks ? pct(r.apcer) : '-'} of ${r.attacks}, BPCER ${r.bonaFide ? pct(r.bpcer) : '-'} of ${r.bonaFide} (L2 ${r.variant?.lambda}, ${r.variant?.asymmetric ? 'asymmetric' : 'symmetric'} caps)`);
-    }
-    json.loso = byList;
+    const lists = [...new Set(clips.map((c) => c.list))];
+    const { variant } = selectAndFit(attempts, bar);
+    lines.push(`leave one subject out, model ${describeVariant(variant)} (chosen by its leave-one-subject-out error over all subjects); weights fitted on the other subjects:`);
+    json.loso = byList(lists, attempts, leaveOneSubjectOutWith(attempts, subjects, bar, variant), lines);
+    json.loso_model = describeVariant(variant);
+    lines.push('fully nested (the model too chosen without the subject left out; with two live subjects the inner choice has little to go on):');
+    json.loso_nested = byList(lists, attempts, nestedLeaveOneSubjectOut(attempts, subjects, bar), lines);
   }
   return { text: lines.join('\n'), json };
+}
+
+/** Held-out rates per list and per subject of that list, pooled over the list's subjects. */
+function byList(lists: string[], attempts: (Attempt & { list: string })[], results: (SubjectResult & { variant?: Variant })[], lines: string[]): Record<string, unknown> {
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const out: Record<string, unknown> = {};
+  for (const list of lists) {
+    const here = new Set(attempts.filter((a) => a.list === list).map((a) => a.subject));
+    const failed = results.filter((p) => here.has(p.subject) && p.error);
+    const rows = results.filter((p) => here.has(p.subject) && !p.error);
+    const att = rows.reduce((s, r) => s + r.attacks, 0);
+    const bona = rows.reduce((s, r) => s + r.bonaFide, 0);
+    const apcer = att ? rows.reduce((s, r) => s + r.apcer * r.attacks, 0) / att : 0;
+    const bpcer = bona ? rows.reduce((s, r) => s + r.bpcer * r.bonaFide, 0) / bona : 0;
+    out[list] = {
+      apcer: round(apcer),
+      bpcer: round(bpcer),
+      per_subject: rows.map((r) => ({ subject: r.subject, attacks: r.attacks, bona_fide: r.bonaFide, apcer: round(r.apcer), bpcer: round(r.bpcer), ...(r.variant && { model: describeVariant(r.variant) }) })),
+      not_scored: failed.map((f) => ({ subject: f.subject, error: f.error })),
+    };
+    lines.push(`  ${list}: APCER ${pct(apcer)} (${att} attack approaches), BPCER ${pct(bpcer)} (${bona} live)`);
+    for (const r of rows) lines.push(`    ${r.subject}: APCER ${r.attacks ? pct(r.apcer) : '-'} of ${r.attacks}, BPCER ${r.bonaFide ? pct(r.bpcer) : '-'} of ${r.bonaFide}${r.variant ? ` (${describeVariant(r.variant)})` : ''}`);
+    for (const f of failed) lines.push(`    ${f.subject}: not scored: ${f.error}`);
+  }
+  return out;
 }
 
 /** The shipped weights: the variant chosen by leaving one subject out, fitted on every approach. */
@@ -156,7 +171,7 @@ export function fitAll(clips: ClipRecord[], lists: string[], bar: number): Calib
   const { calibration, variant, innerHter } = selectAndFit(attempts, bar);
   calibration.about =
     `npm run eval -- ${lists.map((l) => `--spoof-video ${l}`).join(' ')} --fit: ${attempts.length} approaches of ${new Set(attempts.map((a) => a.subject)).size} subjects; ` +
-    `L2 ${variant.lambda}, ${variant.asymmetric ? 'asymmetric' : 'symmetric'} caps chosen by leave-one-subject-out (half total error ${(innerHter * 100).toFixed(1)}%)`;
+    `${describeVariant(variant)}, chosen by leave-one-subject-out (half total error ${(innerHter * 100).toFixed(1)}%)`;
   return calibration;
 }
 
