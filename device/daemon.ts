@@ -21,6 +21,8 @@ import { RecognitionLoop, type DecisionEvent } from './recognition/loop.ts';
 import { AdaptiveEnrolment } from './recognition/adaptive.ts';
 import { loadBackground } from './gallery/background.ts';
 import { OperatingPoint } from './gallery/operating-point.ts';
+import { openSecondEmbedder } from './gallery/second-model.ts';
+import type { SecondEmbedder } from '../core/vision/second-embedder.ts';
 import { enabledCues } from './liveness/cues.ts';
 import { loadCalibration } from './liveness/fusion.ts';
 import { createPrompter } from './liveness/prompt.ts';
@@ -51,6 +53,8 @@ export interface Device extends EventEmitter {
   engine: VisionEngine;
   store: DeviceStore;
   gallery: Gallery;
+  /** The second embedding (gallery.secondEmbedding) when loaded: enrolPerson stores its templates too. */
+  secondEmbedder?: SecondEmbedder;
   gpio: Gpio;
   door: Door;
   camera: Camera;
@@ -78,8 +82,10 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
     if (!o.engine) cleanup.push(() => engine.close());
     const gallery = new Gallery(config.gallery);
     cleanup.push(() => gallery.close());
+    const secondEmbedder = await openSecondEmbedder(config.gallery, config.vision);
+    if (secondEmbedder) cleanup.push(() => secondEmbedder.release());
     const { loaded, rejected } = store.loadGallery(gallery);
-    log.info('gallery loaded', { templates: loaded, rejected, people: gallery.personCount, kernel: gallery.kernel });
+    log.info('gallery loaded', { templates: loaded, rejected, people: gallery.personCount, withSecond: gallery.secondCount, kernel: gallery.kernel });
     // The 1:N vote threshold for recognition.targetFpir, derived before the first frame and again
     // after every enrolment change (unless recognition.matchThreshold overrides it).
     const operatingPoint = new OperatingPoint(gallery, loadBackground(), { targetFpir: config.recognition.targetFpir, override: config.recognition.matchThreshold });
@@ -167,6 +173,7 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
       camera,
       engine,
       gallery,
+      secondEmbedder,
       config: config.recognition,
       liveness: {
         config: config.liveness,
@@ -268,7 +275,7 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
 
     let stopping: Promise<void> | undefined;
     const device = Object.assign(events, {
-      config, engine, store, gallery, gpio, door, camera, loop, metrics, sync, http: address, state,
+      config, engine, store, gallery, secondEmbedder, gpio, door, camera, loop, metrics, sync, http: address, state,
       stop: () =>
         (stopping ??= (async () => {
           await notifier.stopping();

@@ -28,7 +28,7 @@ export class StoreCorruptError extends Error {
   }
 }
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -72,8 +72,12 @@ function migrate(db: Database.Database): void {
       created_at INTEGER NOT NULL
     );
     CREATE INDEX IF NOT EXISTS face_images_person ON face_images(person_id);
-    PRAGMA user_version = ${SCHEMA_VERSION};
   `);
+  // v3: the second embedding's template beside the main one, sealed the same way; NULL in older
+  // rows (and in templates synced from the gateway), which are matched by the main model alone.
+  const cols = (db.prepare('PRAGMA table_info(templates)').all() as { name: string }[]).map((c) => c.name);
+  if (!cols.includes('second_data')) db.exec('ALTER TABLE templates ADD COLUMN second_nonce BLOB; ALTER TABLE templates ADD COLUMN second_tag BLOB; ALTER TABLE templates ADD COLUMN second_data BLOB;');
+  db.pragma(`user_version = ${SCHEMA_VERSION}`);
 }
 
 function openChecked(file: string, integrityCheck: boolean): Database.Database {
