@@ -68,6 +68,31 @@ describe.skipIf(skipReason(hasModels, 'models/ missing: run npm install'))('Visi
     }
   });
 
+  it('runs liveness on the primary face only when asked, with the same score, and on none when off', async () => {
+    const left = await sharp(hopper).resize(400, 400).toBuffer();
+    const right = await sharp(collins).resize(400, 400).toBuffer();
+    const both = await sharp({ create: { width: 800, height: 400, channels: 3, background: '#808080' } })
+      .composite([{ input: left, left: 0, top: 0 }, { input: right, left: 400, top: 0 }])
+      .jpeg()
+      .toBuffer();
+    const img = await engine.decode(both);
+    const all = await engine.analyze(img);
+    const primary = await engine.analyze(img, { liveness: 'primary' });
+    const none = await engine.analyze(img, { liveness: false });
+    expect(all.faces).toHaveLength(2);
+    expect(primary.primary).toBe(all.primary);
+    primary.faces.forEach((f, i) => {
+      if (i === primary.primary) expect(f.liveness?.score).toBeCloseTo(all.faces[i].liveness!.score, 6);
+      else expect(f.liveness).toBeUndefined();
+    });
+    for (const f of none.faces) expect(f.liveness).toBeUndefined();
+    // Pooled input buffers: analyses in flight at once give what they give one at a time.
+    const together = await Promise.all([engine.analyze(img), engine.analyzeImage(hopper)]);
+    const alone = await engine.analyzeImage(hopper);
+    expect(together[0].faces.map((f) => f.liveness!.score)).toEqual(all.faces.map((f) => f.liveness!.score));
+    expect(Array.from(together[1].faces[0].embedding!)).toEqual(Array.from(alone.faces[0].embedding!));
+  });
+
   it('honours EXIF rotation end to end', async () => {
     const stored = await sharp(hopper).rotate(-90).withMetadata({ orientation: 6 }).jpeg().toBuffer();
     const a = await engine.analyzeImage(stored);
