@@ -4,6 +4,8 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { Device } from '../../device/daemon.ts';
 import { EnrolmentError, enrolPerson } from '../../device/enrol.ts';
+import { secondModelPresent } from '../../device/gallery/second-model.ts';
+import { Gallery } from '../../device/gallery/gallery.ts';
 import { fixture, hasModels, skipReason } from '../helpers.ts';
 import { ALL_WEEK, deviceSuite, idleCamera, runDevice, testConfig } from './harness.ts';
 
@@ -45,6 +47,31 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('enrolment', () => {
       d.store.db.prepare("UPDATE face_images SET person_id = 'gh'").run();
       expect(d.store.removePerson('gh')).toBe(true);
       expect(d.store.faceImages.list('gh')).toEqual([]);
+    } finally {
+      await d.stop();
+    }
+  });
+
+  it.skipIf(!secondModelPresent('models'))('stores the second template beside the main one; an older row without it still loads', async () => {
+    const d = await device(false);
+    try {
+      expect(d.secondEmbedder).toBeDefined();
+      await enrolPerson(d, person('gh'), [{ label: 'gh', data: hopper }]);
+      expect(d.store.templates.list('gh')).toHaveLength(1);
+      const [second] = d.store.templates.listSecond('gh');
+      expect(second).toHaveLength(192);
+      expect(d.gallery.hasSecond('gh')).toBe(true);
+      // A template from before the second model (or synced from the gateway): main only.
+      d.store.templates.add('old', d.store.templates.list('gh')[0]);
+      const g = new Gallery({ kernel: { type: 'js', threads: 1 }, maxTemplates: 16 });
+      try {
+        expect(d.store.loadGallery(g)).toEqual({ loaded: 2, rejected: 0 });
+        expect(g.hasSecond('gh')).toBe(true);
+        expect(g.has('old')).toBe(true);
+        expect(g.hasSecond('old')).toBe(false);
+      } finally {
+        await g.close();
+      }
     } finally {
       await d.stop();
     }

@@ -1,0 +1,111 @@
+/**
+ * The loop runs the second embedding only when the best main score lies within the fusion band
+ * of the threshold, and votes with the fused score (scripted engine, counting second embedder).
+ */
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { defaultVisionConfig } from '../../../core/vision/config.ts';
+import type { Analysis, AnalyzeOptions, FaceResult, VisionEngine } from '../../../core/vision/engine.ts';
+import type { Camera } from '../../../device/camera/types.ts';
+import { galleryConfigSchema } from '../../../device/gallery/config.ts';
+import { Gallery } from '../../../device/gallery/gallery.ts';
+import { livenessConfigSchema } from '../../../device/liveness/config.ts';
+import { policyConfigSchema } from '../../../device/policy/config.ts';
+import { recognitionConfigSchema } from '../../../device/recognition/config.ts';
+import { RecognitionLoop, type DecisionEvent } from '../../../device/recognition/loop.ts';
+
+/** Unit vector with cosine `c` to axis 0. */
+const at = (c: number, dim = 512) => {
+  const v = new Float32Array(dim);
+  v[0] = c;
+  v[1] = Math.sqrt(1 - c * c);
+  return v;
+};
+
+async function run(mainScore: number, secondScore: number, opts: { withSecondTemplate?: boolean; frames?: number } = {}) {
+  let clock = 1_000_000;
+  const gallery = new Gallery(galleryConfigSchema.parse({ maxTemplates: 8, kernel: { type: 'js', threads: 1 } }));
+  const enrolled = new Float32Array(512);
+  enrolled[0] = 1;
+  const enrolledSecond = new Float32Array(192);
+  enrolledSecond[0] = 1;
+  gallery.setPerson('p1', [enrolled], opts.withSecondTemplate === false ? [] : [enrolledSecond]);
+  const asked: AnalyzeOptions[] = [];
+  const engine = {
+    config: defaultVisionConfig(),
+    decode: async () => ({ width: 64, height: 64, data: new Uint8Array(64 * 64 * 3) }),
+    analyze: async (_img: unknown, o: AnalyzeOptions): Promise<Analysis> => {
+      asked.push(o);
+      const face: FaceResult = {
+        box: [16, 16, 48, 48],
+        score: 0.99,
+        landmarks: [],
+        landmarks68: [],
+        pose: { yaw: 0, pitch: 0, roll: 0 },
+        quality: { ok: true, reasons: [], size: 32, sharpness: 100, brightness: 120 },
+        embedding: at(mainScore),
+        aligned: o.keepAligned ? new Float32Array(3 * 112 * 112) : undefined,
+      };
+      return { width: 64, height: 64, faces: [face], primary: 0 };
+    },
+  } as unknown as VisionEngine;
+  let embeds = 0;
+  const secondEmbedder = {
+    embed: async (aligned: Float32Array) => {
+      expect(aligned.length).toBe(3 * 112 * 112);
+      embeds++;
+      return at(secondScore, 192);
+    },
+  };
+  const config = livenessConfigSchema.parse({ level: 'off' });
+  const loop = new RecognitionLoop({
+    camera: new EventEmitter() as unknown as Camera,
+    engine,
+    gallery,
+    secondEmbedder,
+    config: recognitionConfigSchema.parse({ door: 'd', matchThreshold: 0.5 }),
+    policy: policyConfigSchema.parse({ unscheduledAccess: 'all' }),
+    person: (id) => ({ id }),
+    groups: () => ({}),
+    act: async () => {},
+    now: () => clock,
+    liveness: { config, calibration: { about: 't', intercept: 0, cues: {} }, cues: [], eyes: false },
+  });
+  const decisions: DecisionEvent[] = [];
+  loop.on('decision', (d: DecisionEvent) => decisions.push(d));
+  for (let i = 0; i < (opts.frames ?? 6); i++) {
+    clock += 100;
+    await loop.processFrame({ seq: i, ts: clock, format: 'jpeg', data: Buffer.alloc(0) } as never);
+  }
+  await gallery.close();
+  return { embeds, decisions, asked };
+}
+
+describe('recognition loop with the second embedding', () => {
+  it('outside the band the second model never runs', async () => {
+    const high = await run(0.9, 0);
+    expect(high.embeds).toBe(0);
+    expect(high.decisions[0]).toMatchObject({ granted: true, personId: 'p1', score: 0.9 });
+    const low = await run(0.2, 1);
+    expect(low.embeds).toBe(0);
+    expect(low.decisions[0]).toMatchObject({ granted: false, reason: 'unknown' });
+  });
+
+  it('inside the band it runs once per frame and the vote uses the fused score', async () => {
+    const agree = await run(0.45, 0.95, { frames: 3 });
+    expect(agree.embeds).toBe(3);
+    expect(agree.asked.every((o) => o.keepAligned)).toBe(true);
+    expect(agree.decisions[0]).toMatchObject({ granted: true, personId: 'p1' });
+    expect(agree.decisions[0].score).toBeCloseTo((0.45 + 0.95) / 2, 3);
+    const disagree = await run(0.58, 0.1, { frames: 3 });
+    expect(disagree.embeds).toBe(3);
+    expect(disagree.decisions[0]).toMatchObject({ granted: false, reason: 'unknown' });
+  });
+
+  it('with nobody holding a second template the crop is not even kept', async () => {
+    const r = await run(0.5, 1, { withSecondTemplate: false, frames: 3 });
+    expect(r.embeds).toBe(0);
+    expect(r.asked.some((o) => o.keepAligned)).toBe(false);
+    expect(r.decisions[0]).toMatchObject({ granted: true, personId: 'p1', score: 0.5 });
+  });
+});
