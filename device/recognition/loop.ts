@@ -43,7 +43,7 @@ export interface DecisionEvent extends Decision {
   live: number;
   /** Capture timestamp of the frame that completed the vote. */
   frameTs: number;
-  /** From the approach's first sighting (the track's first frame) to this decision, ms. */
+  /** From the capture of the approach's first frame to this decision, ms. */
   approachMs: number;
   /** Frame capture to relay moved (or refusal recorded); set on the emitted event only. */
   latencyMs?: number;
@@ -279,6 +279,7 @@ export class RecognitionLoop extends EventEmitter {
     }
     const now = this.now();
     const tracks = this.tracker.update(votes, now);
+    for (const t of tracks) t.firstFrameTs ??= frame.ts;
     if (padOn) this.observeLiveness(tracks, votes, analysis.faces, img, frame, now);
     this.emit('frame', { seq: frame.seq, faces: analysis.faces.length, tracks: tracks.length });
     for (const t of tracks) await this.maybeDecide(t, frame, now);
@@ -363,7 +364,7 @@ export class RecognitionLoop extends EventEmitter {
       margin: v.kind === 'person' && v.margin !== undefined ? round(v.margin) : undefined,
       live: round(v.live),
       frameTs: frame.ts,
-      approachMs: now - t.firstSeen,
+      approachMs: now - (t.firstFrameTs ?? t.firstSeen),
       liveness: liveness && summarise(liveness, t.challenge?.status),
     };
     try {

@@ -30,6 +30,8 @@ export interface Track {
   margins: Map<string, number[]>;
   lastQualityReasons: string[];
   decided: boolean;
+  /** Capture time of the track's first frame (set by the loop). */
+  firstFrameTs?: number;
   /** The face this track took in the latest update (the loop maps it back to its analysis). */
   lastVote?: FaceVote;
   /** Liveness of this approach, owned by the loop (device/liveness/attempt.ts). */
