@@ -11,6 +11,16 @@ import { fixture, hasModels, hasShared, makeEngine, sharedDir, skipReason } from
 const hopper = readFileSync(fixture('grace_hopper.jpg'));
 const collins = readFileSync(fixture('astronaut_eileen_collins.png'));
 
+/** Hopper on the left, Collins on the right, 800x400 JPEG. */
+async function twoFaces(): Promise<Buffer> {
+  const left = await sharp(hopper).resize(400, 400).toBuffer();
+  const right = await sharp(collins).resize(400, 400).toBuffer();
+  return sharp({ create: { width: 800, height: 400, channels: 3, background: '#808080' } })
+    .composite([{ input: left, left: 0, top: 0 }, { input: right, left: 400, top: 0 }])
+    .jpeg()
+    .toBuffer();
+}
+
 describe.skipIf(skipReason(hasModels, 'models/ missing: run npm install'))('VisionEngine', () => {
   let engine: VisionEngine;
   beforeAll(async () => {
@@ -47,12 +57,7 @@ describe.skipIf(skipReason(hasModels, 'models/ missing: run npm install'))('Visi
   });
 
   it('finds two faces and rejects them unless multiple faces are allowed', async () => {
-    const left = await sharp(hopper).resize(400, 400).toBuffer();
-    const right = await sharp(collins).resize(400, 400).toBuffer();
-    const both = await sharp({ create: { width: 800, height: 400, channels: 3, background: '#808080' } })
-      .composite([{ input: left, left: 0, top: 0 }, { input: right, left: 400, top: 0 }])
-      .jpeg()
-      .toBuffer();
+    const both = await twoFaces();
     const a = await engine.analyzeImage(both);
     expect(a.faces).toHaveLength(2);
     for (const f of a.faces) expect(f.quality.reasons).toContain('multiple_faces');
@@ -69,12 +74,7 @@ describe.skipIf(skipReason(hasModels, 'models/ missing: run npm install'))('Visi
   });
 
   it('runs liveness on the primary face only when asked, with the same score, and on none when off', async () => {
-    const left = await sharp(hopper).resize(400, 400).toBuffer();
-    const right = await sharp(collins).resize(400, 400).toBuffer();
-    const both = await sharp({ create: { width: 800, height: 400, channels: 3, background: '#808080' } })
-      .composite([{ input: left, left: 0, top: 0 }, { input: right, left: 400, top: 0 }])
-      .jpeg()
-      .toBuffer();
+    const both = await twoFaces();
     const img = await engine.decode(both);
     const all = await engine.analyze(img);
     const primary = await engine.analyze(img, { liveness: 'primary' });
