@@ -293,7 +293,7 @@ export class Gallery {
    * gallery.fusionBand of `threshold` and one of its top candidates has a second template.
    */
   needsSecond(hit: GallerySearchResult | null, threshold: number): boolean {
-    if (!hit || this.config.secondEmbedding === 'off' || this.secondMean.size === 0) return false;
+    if (!hit || this.secondMean.size === 0) return false;
     if (Math.abs(hit.score - threshold) > this.config.fusionBand) return false;
     return hit.top.some((m) => this.secondMean.has(m.personId));
   }

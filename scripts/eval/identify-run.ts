@@ -5,13 +5,18 @@
  *
  * Options: --enrol-images K, --gallery-sizes 100,250,..., --target-fpir F (default
  * recognition.targetFpir), --threshold-model max|pairs, --augment flip,crop2 (measured, not used
- * by the device), --embeddings-cache /tmp/file.json (outside the repo), --no-aliases.
+ * by the device), --embeddings-cache /tmp/file.json (outside the repo), --no-aliases, --second /
+ * --no-second (fuse the second embedding as the device does with gallery.secondEmbedding on, or
+ * not; default: as the device's default; its embeddings are cached in <cache>.second.json).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VisionEngine } from '../../core/vision/engine.ts';
 import type { ThresholdModel } from '../../device/gallery/fpir.ts';
+import { galleryConfigSchema } from '../../device/gallery/config.ts';
+import { openSecondEmbedder } from '../../device/gallery/second-model.ts';
 import { recognitionConfigSchema } from '../../device/recognition/config.ts';
+import { embedWithSecond } from './embed-second.ts';
 import { cachedVariants } from './embed-variants.ts';
 import { readManifest, runIdentification, splitOpenSet, formatIdentifyReport, type IdentifyReport, type ManifestRow } from './identify.ts';
 import { identifyBySize, type SizeFigures } from './identify-sizes.ts';
@@ -27,6 +32,8 @@ export interface IdentifyOptions {
   aliases: boolean;
   /** The fixed threshold the derived one is compared with (the former recognition.matchThreshold). */
   fixedThreshold: number;
+  /** Fuse the second embedding as the device does (when its model is installed). */
+  second: boolean;
 }
 
 export const identifyCliOptions = {
@@ -37,6 +44,8 @@ export const identifyCliOptions = {
   augment: { type: 'string' },
   'embeddings-cache': { type: 'string' },
   'no-aliases': { type: 'boolean', default: false },
+  second: { type: 'boolean', default: false },
+  'no-second': { type: 'boolean', default: false },
 } as const;
 
 export function identifyOptions(v: Record<string, string | boolean | string[] | undefined>): IdentifyOptions {
@@ -51,6 +60,8 @@ export function identifyOptions(v: Record<string, string | boolean | string[] | 
     cacheFile: v['embeddings-cache'] as string | undefined,
     aliases: !v['no-aliases'],
     fixedThreshold: rec.matchThreshold ?? 0.45,
+    // As the device: gallery.secondEmbedding's default (off, see its description), unless asked.
+    second: v.second === true ? true : v['no-second'] === true ? false : galleryConfigSchema.parse({}).secondEmbedding !== 'off',
   };
   if (!(Number.isInteger(o.enrolImages) && o.enrolImages >= 1)) throw new Error(`--enrol-images must be a whole number >= 1`);
   if (!(o.targetFpir > 0 && o.targetFpir < 1)) throw new Error(`--target-fpir must be within (0, 1)`);
@@ -80,7 +91,18 @@ function sumNormalized(parts: Float32Array[]): Float32Array {
   return out.map((x) => x * inv);
 }
 
-async function embed(engine: VisionEngine, paths: string[], o: IdentifyOptions): Promise<Map<string, EmbeddedImage>> {
+type Embedder = Parameters<typeof embedWithSecond>[1];
+
+async function embed(engine: VisionEngine, paths: string[], o: IdentifyOptions, second?: Embedder): Promise<Map<string, EmbeddedImage>> {
+  if (!second) return embedMain(engine, paths, o);
+  const secondCache = o.cacheFile && o.cacheFile.replace(/(\.json)?$/, '.second.json');
+  const both = await embedWithSecond(engine, second, paths, secondCache);
+  if (!o.augment.length) return both;
+  const main = await embedMain(engine, paths, o);
+  return new Map([...main].map(([p, v]) => [p, { ...v, second: v.embedding ? both.get(p)?.second : undefined }]));
+}
+
+async function embedMain(engine: VisionEngine, paths: string[], o: IdentifyOptions): Promise<Map<string, EmbeddedImage>> {
   if (!o.augment.length && !o.cacheFile) return embedImages(engine, paths);
   const variants = await cachedVariants(engine, paths, o.cacheFile);
   return new Map(
@@ -98,6 +120,8 @@ export type IdentifyRunReport = IdentifyReport & {
   threshold_model: ThresholdModel;
   augment: string[];
   aliases: number;
+  /** Precision of the second embedding fused as on the device; null: main model only. */
+  second_model: 'fp32' | 'int8' | null;
   /** Gallery size -> FPIR achieved by the threshold derived for target_fpir. */
   achieved_fpir_by_size: Record<string, number>;
   by_size: SizeFigures[];
@@ -106,19 +130,27 @@ export type IdentifyRunReport = IdentifyReport & {
 export async function evalIdentify(engine: VisionEngine, manifestFile: string, o: IdentifyOptions): Promise<IdentifyRunReport> {
   const aliases = o.aliases ? readAliases() : new Map<string, string>();
   const rows: ManifestRow[] = readManifest(manifestFile).map((r) => ({ ...r, identity: aliases.get(r.identity) ?? r.identity }));
-  const embeddings = await embed(engine, rows.map((r) => r.path), o);
+  const second = o.second ? await openSecondEmbedder({ secondEmbedding: 'on' }, engine.config) : undefined;
+  let embeddings: Map<string, EmbeddedImage>;
+  try {
+    embeddings = await embed(engine, rows.map((r) => r.path), o, second);
+  } finally {
+    await second?.release();
+  }
   const report = await runIdentification(rows, embeddings, o.fixedThreshold, {}, o.enrolImages);
   const { people, unknown } = splitOpenSet(rows);
   const e = (p: string) => embeddings.get(p)?.embedding;
+  const s = (p: string) => embeddings.get(p)?.second;
   const input = {
     people: [...people]
       .filter(([, paths]) => paths.length > o.enrolImages)
       .map(([identity, paths]) => {
         const enrol = paths.filter((p) => e(p)).slice(0, o.enrolImages);
-        return { identity, enrol: enrol.map((p) => e(p)!), probes: paths.slice(o.enrolImages).filter((p) => !enrol.includes(p)).map(e) };
+        const probes = paths.slice(o.enrolImages).filter((p) => !enrol.includes(p));
+        return { identity, enrol: enrol.map((p) => e(p)!), probes: probes.map(e), enrolSecond: enrol.map(s), probesSecond: probes.map(s) };
       })
       .filter((p) => p.enrol.length),
-    unknown: unknown.map((u) => ({ identity: u.identity, embedding: e(u.path) })),
+    unknown: unknown.map((u) => ({ identity: u.identity, embedding: e(u.path), second: s(u.path) })),
   };
   const sizes = o.gallerySizes ?? [input.people.length];
   const bySize = await identifyBySize(input, sizes, o.targetFpir, o.fixedThreshold, o.thresholdModel);
@@ -129,6 +161,7 @@ export async function evalIdentify(engine: VisionEngine, manifestFile: string, o
     threshold_model: o.thresholdModel,
     augment: o.augment,
     aliases: aliases.size,
+    second_model: second?.precision ?? null,
     achieved_fpir_by_size: Object.fromEntries(bySize.map((s) => [String(s.people), s.achieved_fpir])),
     by_size: bySize,
   };
@@ -137,7 +170,7 @@ export async function evalIdentify(engine: VisionEngine, manifestFile: string, o
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
 export function formatIdentifyRun(r: IdentifyRunReport): string {
-  const lines = [`enrolment images per person ${r.enrol_images}${r.augment.length ? `, embeddings averaged with ${r.augment.join('+')}` : ''}${r.aliases ? `, ${r.aliases} identity alias(es) applied` : ''}`, formatIdentifyReport(r)];
+  const lines = [`enrolment images per person ${r.enrol_images}${r.second_model ? `, second embedding (${r.second_model}) fused within the band` : ', main model only'}${r.augment.length ? `, embeddings averaged with ${r.augment.join('+')}` : ''}${r.aliases ? `, ${r.aliases} identity alias(es) applied` : ''}`, formatIdentifyReport(r)];
   lines.push(`derived threshold (${r.threshold_model} model) for target FPIR ${r.target_fpir}, background = the other half of the single-image people (swapped, pooled):`);
   for (const s of r.by_size) {
     lines.push(

@@ -9,23 +9,30 @@
  * one half is the background (int8 round-trip, like the shipped file), the other the unknown
  * visitors, then the halves swap and the counts are pooled. People with probes who are not in the
  * subsampled gallery are unknown visitors too (identity-disjoint from the background as well).
+ * With second embeddings, each search is the door's: fused within the band of the threshold in
+ * use (the derived one, or the fixed one for the fixed figures); the threshold is derived on main
+ * scores only, as on the device.
  */
 import { Gallery } from '../../device/gallery/gallery.ts';
 import { decodeBackground, encodeBackground } from '../../device/gallery/background.ts';
 import { deriveThreshold, type ThresholdModel } from '../../device/gallery/fpir.ts';
 import { sampleImpostors } from '../../device/gallery/impostors.ts';
+import { deviceSearch } from './identify.ts';
 import { xorshift } from './rng.ts';
 
 export interface SizePerson {
   identity: string;
   enrol: Float32Array[];
   probes: (Float32Array | undefined)[];
+  /** Second embeddings, index for index with enrol / probes (absent: main model only). */
+  enrolSecond?: (Float32Array | undefined)[];
+  probesSecond?: (Float32Array | undefined)[];
 }
 
 export interface SizeInput {
   people: SizePerson[];
   /** Single-image people: one embedding (undefined = no face) each. */
-  unknown: { identity: string; embedding: Float32Array | undefined }[];
+  unknown: { identity: string; embedding: Float32Array | undefined; second?: Float32Array }[];
 }
 
 export interface SizeFigures {
@@ -57,11 +64,12 @@ function shuffled<T>(items: T[], seed: number): T[] {
   return a;
 }
 
-function best(g: Gallery, e: Float32Array | undefined): { personId: string; score: number } | null {
-  if (!e) return null;
-  const hit = g.search(e, 1);
-  return hit && { personId: hit.personId, score: hit.score };
+function best(g: Gallery, e: Float32Array | undefined, second: Float32Array | undefined, threshold: number): { personId: string; score: number } | null {
+  return e ? deviceSearch(g, e, second, threshold).top : null;
 }
+
+type Probe = [Float32Array | undefined, Float32Array | undefined];
+const pairs = (main: (Float32Array | undefined)[], second?: (Float32Array | undefined)[]): Probe[] => main.map((e, i) => [e, second?.[i]]);
 
 export async function identifyBySize(input: SizeInput, sizes: number[], targetFpir: number, fixedThreshold: number, model: ThresholdModel = 'max', seed = 11): Promise<SizeFigures[]> {
   const order = shuffled(input.people, seed);
@@ -73,26 +81,31 @@ export async function identifyBySize(input: SizeInput, sizes: number[], targetFp
     const g = new Gallery({ dim: enrolled[0]?.enrol[0]?.length ?? 512, maxTemplates: Math.max(1024, n * 8), kernel: { type: 'js', threads: 1 } });
     let fp = 0, fixedFp = 0, unknownCount = 0, hits = 0, fixedHits = 0, mated = 0, thresholdSum = 0, expectedSum = 0;
     try {
-      for (const p of enrolled) g.setPerson(p.identity, p.enrol);
+      for (const p of enrolled) g.setPerson(p.identity, p.enrol, (p.enrolSecond ?? []).filter((s): s is Float32Array => s !== undefined));
       for (const fold of [0, 1]) {
         const background = decodeBackground(encodeBackground(input.unknown.filter((u) => u.embedding && identityFold(u.identity, seed) !== fold).map((u) => u.embedding!)));
         const sample = await sampleImpostors(g, background, { sliceMs: 0, keepPairs: model === 'pairs' });
         const d = deriveThreshold(sample, targetFpir, model);
         thresholdSum += d.threshold;
         expectedSum += d.expectedFpir;
-        const unknown = [...input.unknown.filter((u) => identityFold(u.identity, seed) === fold).map((u) => u.embedding), ...outside.filter((p) => identityFold(p.identity, seed) === fold).flatMap((p) => [...p.enrol, ...p.probes])];
-        for (const e of unknown) {
-          const top = best(g, e);
+        const unknown: Probe[] = [
+          ...input.unknown.filter((u) => identityFold(u.identity, seed) === fold).map((u): Probe => [u.embedding, u.second]),
+          ...outside.filter((p) => identityFold(p.identity, seed) === fold).flatMap((p) => [...pairs(p.enrol, p.enrolSecond), ...pairs(p.probes, p.probesSecond)]),
+        ];
+        for (const [e, s] of unknown) {
           unknownCount++;
+          const top = best(g, e, s, d.threshold);
           if (top && top.score >= d.threshold) fp++;
-          if (top && top.score >= fixedThreshold) fixedFp++;
+          const fixed = best(g, e, s, fixedThreshold);
+          if (fixed && fixed.score >= fixedThreshold) fixedFp++;
         }
         for (const p of enrolled) {
-          for (const e of p.probes) {
-            const top = best(g, e);
+          for (const [e, s] of pairs(p.probes, p.probesSecond)) {
             mated++;
+            const top = best(g, e, s, d.threshold);
             if (top?.personId === p.identity && top.score >= d.threshold) hits++;
-            if (top?.personId === p.identity && top.score >= fixedThreshold) fixedHits++;
+            const fixed = best(g, e, s, fixedThreshold);
+            if (fixed?.personId === p.identity && fixed.score >= fixedThreshold) fixedHits++;
           }
         }
       }

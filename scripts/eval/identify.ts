@@ -4,6 +4,12 @@
  * (numeric order; several are fused as the gallery does) and probed with the rest; people with 2..K
  * images are enrolled too, without probes; people with a single image play unknown visitors. The metric functions are pure; the
  * I/O (reading the manifest, embedding, the gallery) sits in the last section of the file.
+ *
+ * With second embeddings (gallery.secondEmbedding) the gallery answers as the door does: the main
+ * threshold for an FPIR is found on main scores, then every probe whose best main score lies
+ * within gallery.fusionBand of it is re-ranked by the fused score (Gallery.fuse); the reported
+ * TPIR at that FPIR is taken on these device scores (threshold re-set on them), and the FPIR the
+ * device's rule (fused score >= main threshold) achieves is reported beside it.
  */
 import { basename, dirname, resolve } from 'node:path';
 import { readTsv } from './dataset.ts';
@@ -137,6 +143,15 @@ export interface IdentifyReport {
   configured_threshold: number;
   tpir_at_configured: number;
   fpir_at_configured: number;
+  /** Set when second embeddings were given: the main model's figures alone, and the fused path's details. */
+  second?: SecondReport;
+}
+
+export interface SecondReport {
+  main_tpir_at_fpir_1e2: number;
+  main_tpir_at_fpir_1e3: number;
+  /** Per FPIR: the main threshold the band is centred on, what the device rule achieves there, how often the second model ran. */
+  points: { fpir: number; main_threshold: number; fpir_at_main_threshold: number; tpir_at_main_threshold: number; second_run_rate: number }[];
 }
 
 export interface Scored {
@@ -178,6 +193,12 @@ export function formatIdentifyReport(r: IdentifyReport): string {
       `TPIR@FPIR=${p.fpir} ${pct(p.tpir)} at threshold ${p.threshold.toFixed(4)} (unknown let through ${p.false_positives}/${r.unknown_probes}, allowed ${p.allowed})`,
     );
   }
+  if (r.second) {
+    lines.push(`second embedding fused within the band: main model alone TPIR@FPIR=0.01 ${pct(r.second.main_tpir_at_fpir_1e2)}, @0.001 ${pct(r.second.main_tpir_at_fpir_1e3)}`);
+    for (const p of r.second.points) {
+      lines.push(`  FPIR ${p.fpir}: device rule (fused >= main threshold ${p.main_threshold.toFixed(4)}) FPIR ${pct(p.fpir_at_main_threshold)}, TPIR ${pct(p.tpir_at_main_threshold)}; second model ran on ${pct(p.second_run_rate)} of faces`);
+    }
+  }
   lines.push(`rank-1 closed-set accuracy ${pct(r.rank1)}`);
   lines.push(`at the door's recognition.matchThreshold ${r.configured_threshold}: TPIR ${pct(r.tpir_at_configured)}, FPIR ${pct(r.fpir_at_configured)}`);
   return lines.join('\n');
@@ -204,6 +225,8 @@ export async function runIdentification(
 ): Promise<IdentifyReport> {
   const { people, unknown } = splitOpenSet(rows);
   const emb = (p: string) => embeddings.get(p)?.embedding;
+  const second = (p: string) => embeddings.get(p)?.second;
+  const fused = [...embeddings.values()].some((e) => e.second);
   const noFaceIn = (paths: string[]) => paths.filter((p) => embeddings.get(p)?.error === 'no_face').length;
   const gallery = new Gallery(galleryConfig);
   try {
@@ -213,7 +236,7 @@ export async function runIdentification(
     let notEnrolled = 0;
     for (const [identity, paths] of people) {
       const { enrol, fallback: fb } = chooseEnrolmentK(paths, enrolImages, (p) => emb(p) !== undefined);
-      if (enrol.length) gallery.setPerson(identity, enrol.map((p) => emb(p)!));
+      if (enrol.length) gallery.setPerson(identity, enrol.map((p) => emb(p)!), enrol.flatMap((p) => second(p) ?? []));
       else notEnrolled++;
       if (fb) fallback++;
       noFace.enrolment += noFaceIn(paths.slice(0, enrolImages));
@@ -222,15 +245,43 @@ export async function runIdentification(
       noFace.probes += noFaceIn(rest);
       probes.push({ identity, paths: rest });
     }
-    // Search only once everyone is enrolled, so each probe faces the full gallery.
-    const mated = probes.flatMap(({ identity, paths }) => paths.map((p) => probe(gallery, identity, emb(p))));
-    const unknownResults = unknown.map((u) => probe(gallery, u.identity, emb(u.path)));
+    // Search only once everyone is enrolled, so each probe faces the full gallery. `threshold`:
+    // fuse within the band around it, as the door does; undefined: the main model alone.
+    let ran = 0;
+    const scoreAll = (threshold?: number): Scored => {
+      ran = 0;
+      const one = (identity: string, p: string) => {
+        const r = probe(gallery, identity, emb(p), threshold === undefined ? undefined : second(p), threshold);
+        ran += r.ranSecond ? 1 : 0;
+        return r.result;
+      };
+      return { mated: probes.flatMap(({ identity, paths }) => paths.map((p) => one(identity, p))), unknown: unknown.map((u) => one(u.identity, u.path)) };
+    };
     const decodeErrors = rows.filter((r) => !emb(r.path) && embeddings.get(r.path)?.error !== 'no_face').length;
-    return summarize(
-      { mated, unknown: unknownResults },
-      { enrolled: gallery.personCount, enrol_fallback: fallback, not_enrolled: notEnrolled, no_face: noFace, decode_errors: decodeErrors },
-      configuredThreshold,
-    );
+    const counts = { enrolled: gallery.personCount, enrol_fallback: fallback, not_enrolled: notEnrolled, no_face: noFace, decode_errors: decodeErrors };
+    const main = summarize(scoreAll(), counts, configuredThreshold);
+    if (!fused) return main;
+    const withFace = (s: Scored) => [...s.mated, ...s.unknown].filter((r) => r.top).length;
+    const points = main.operating_points.map((m) => {
+      const s = scoreAll(m.threshold);
+      const t = thresholdAtFpir(s.unknown, m.fpir);
+      return {
+        point: { ...t, tpir: tpirAt(s.mated, t.threshold) },
+        detail: { fpir: m.fpir, main_threshold: m.threshold, fpir_at_main_threshold: fpirAt(s.unknown, m.threshold), tpir_at_main_threshold: tpirAt(s.mated, m.threshold), second_run_rate: ran / Math.max(1, withFace(s)) },
+      };
+    });
+    const atConfigured = scoreAll(configuredThreshold);
+    return {
+      ...main,
+      tpir_at_fpir_1e2: points[0].point.tpir,
+      threshold_fpir_1e2: points[0].point.threshold,
+      tpir_at_fpir_1e3: points[1].point.tpir,
+      threshold_fpir_1e3: points[1].point.threshold,
+      operating_points: points.map((p) => p.point),
+      tpir_at_configured: tpirAt(atConfigured.mated, configuredThreshold),
+      fpir_at_configured: fpirAt(atConfigured.unknown, configuredThreshold),
+      second: { main_tpir_at_fpir_1e2: main.tpir_at_fpir_1e2, main_tpir_at_fpir_1e3: main.tpir_at_fpir_1e3, points: points.map((p) => p.detail) },
+    };
   } finally {
     await gallery.close();
   }
@@ -242,9 +293,20 @@ export function chooseEnrolmentK(paths: string[], k: number, usable: (path: stri
   return { enrol, fallback: enrol.some((p) => paths.indexOf(p) >= k) };
 }
 
-function probe(gallery: Gallery, identity: string, embedding: Float32Array | undefined): ProbeResult {
-  if (!embedding) return { identity, top: null };
-  const hit = gallery.search(embedding, 1);
-  return { identity, top: hit ? { personId: hit.personId, score: hit.score } : null };
+/**
+ * The door's answer for one probe: the main search, fused with the probe's second embedding
+ * when its best score lies within the gallery's band of `threshold` (Gallery.needsSecond).
+ */
+export function deviceSearch(gallery: Gallery, embedding: Float32Array, second?: Float32Array, threshold?: number): { top: { personId: string; score: number } | null; ranSecond: boolean } {
+  let hit = gallery.search(embedding);
+  const ranSecond = second !== undefined && threshold !== undefined && gallery.needsSecond(hit, threshold);
+  if (ranSecond) hit = gallery.fuse(hit!, second);
+  return { top: hit ? { personId: hit.personId, score: hit.score } : null, ranSecond };
+}
+
+function probe(gallery: Gallery, identity: string, embedding: Float32Array | undefined, second?: Float32Array, threshold?: number): { result: ProbeResult; ranSecond: boolean } {
+  if (!embedding) return { result: { identity, top: null }, ranSecond: false };
+  const r = deviceSearch(gallery, embedding, second, threshold);
+  return { result: { identity, top: r.top }, ranSecond: r.ranSecond };
 }
 

@@ -9,6 +9,8 @@ import { leaveOneFoldOut, tarAtFar, bestThreshold, type ScoredPair } from './ver
 
 export interface EmbeddedImage {
   embedding?: Float32Array;
+  /** The second embedding of the same aligned face (eval --identify with the second model). */
+  second?: Float32Array;
   error?: string;
 }
 

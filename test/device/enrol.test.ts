@@ -13,15 +13,16 @@ const person = (id: string) => ({ id, name: id, active: true, validFrom: null, v
 
 describe.skipIf(skipReason(hasModels, 'models/ missing'))('enrolment', () => {
   const suite = deviceSuite();
-  const device = (storeFaceImages: boolean): Promise<Device> => {
+  const device = (storeFaceImages: boolean, secondEmbedding: 'auto' | 'off' = 'off'): Promise<Device> => {
     const dir = suite.dir();
-    return runDevice(testConfig(dir, { store: { storeFaceImages }, ...idleCamera(dir) }), suite.engine());
+    return runDevice(testConfig(dir, { store: { storeFaceImages }, gallery: { secondEmbedding }, ...idleCamera(dir) }), suite.engine());
   };
   const hopper = readFileSync(fixture('grace_hopper.jpg'));
 
   it('stores templates only, never the photo, by default', async () => {
     const d = await device(false);
     try {
+      expect(d.secondEmbedder).toBeUndefined(); // gallery.secondEmbedding is off by default
       expect(await enrolPerson(d, person('gh'), [{ label: 'gh', data: hopper }])).toBe(1);
       expect(d.gallery.has('gh')).toBe(true);
       expect(d.store.templates.list('gh')).toHaveLength(1);
@@ -53,7 +54,7 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('enrolment', () => {
   });
 
   it.skipIf(!secondModelPresent('models'))('stores the second template beside the main one; an older row without it still loads', async () => {
-    const d = await device(false);
+    const d = await device(false, 'auto');
     try {
       expect(d.secondEmbedder).toBeDefined();
       await enrolPerson(d, person('gh'), [{ label: 'gh', data: hopper }]);

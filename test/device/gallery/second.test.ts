@@ -54,7 +54,7 @@ describe('gallery second embedding', () => {
     expect(fused.top.find((m) => m.personId === 'local')!.score).toBeCloseTo(0.24, 5);
   });
 
-  it('outside the band (or with nobody holding a second template, or switched off) nothing asks for the second model', () => {
+  it('outside the band (or with nobody holding a second template) nothing asks for the second model', () => {
     const g = gallery();
     g.setPerson('a', [at(0.9, 2)], [unit(1)]);
     const high = g.search(probe)!;
@@ -64,9 +64,6 @@ describe('gallery second embedding', () => {
     const main = gallery();
     main.setPerson('a', [at(0.9, 2)]);
     expect(main.needsSecond(main.search(probe), 0.85)).toBe(false);
-    const off = gallery({ secondEmbedding: 'off' });
-    off.setPerson('a', [at(0.9, 2)], [unit(1)]);
-    expect(off.needsSecond(off.search(probe), 0.85)).toBe(false);
     expect(g.needsSecond(null, 0.5)).toBe(false);
   });
 
