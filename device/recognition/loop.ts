@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createLogger } from '../../core/log/logger.ts';
-import type { Analysis, Stage, StageTimes, VisionEngine } from '../../core/vision/engine.ts';
+import type { Stage, StageTimes, VisionEngine } from '../../core/vision/engine.ts';
 import { fromRawFrame, type RgbImage } from '../../core/vision/image.ts';
 import { CameraClosedError, type Camera, type Frame } from '../camera/types.ts';
 import type { Gallery } from '../gallery/gallery.ts';
@@ -16,11 +16,7 @@ import type { AccessGroup, AccessSubject } from '../policy/profile.ts';
 import type { PolicyConfig } from '../policy/config.ts';
 import type { RecognitionConfig } from './config.ts';
 import { FaceTracker, verdict, type FaceVote, type Track } from './tracker.ts';
-import { toGrey, type Cue, type GreyImage, type PadObservation } from '../../core/vision/pad/types.ts';
-import { LivenessAttempt, type LivenessResult } from '../liveness/attempt.ts';
-import { createChallenge, pickChallenge, type ChallengeKind, type ChallengeStatus } from '../../core/vision/pad/challenge.ts';
-import type { LivenessConfig } from '../liveness/config.ts';
-import type { Calibration } from '../liveness/fusion.ts';
+import { ApproachLiveness, type Gate, type LivenessDeps, type LivenessSummary } from '../liveness/approach.ts';
 
 const log = createLogger('recognition');
 
@@ -51,42 +47,7 @@ export interface DecisionEvent extends Decision {
   liveness?: LivenessSummary;
 }
 
-export interface LivenessSummary {
-  level: LivenessResult['level'];
-  live: boolean;
-  logOdds: number;
-  bar: number;
-  cues: LivenessResult['contributions'];
-  failed?: LivenessResult['failed'];
-  frames: number;
-  elapsedMs: number;
-  /** The strict level's request and how it ended. */
-  challenge?: { kind: ChallengeKind; state: ChallengeStatus['state']; reason?: ChallengeStatus['reason'] };
-}
-
-/** Emitted once per approach when its liveness is decided, whether or not anyone was recognised. */
-export interface LivenessEvent extends LivenessResult {
-  trackId: number;
-  ts: number;
-  /** Capture time of the approach's first frame. */
-  firstSeen: number;
-  /** Frames of the approach that passed the quality gates (and so voted); a door decides only on voted approaches. */
-  votes: number;
-}
-
-/** Presentation-attack detection for the loop: the level and cues of this door. */
-export interface LivenessDeps {
-  config: LivenessConfig;
-  calibration: Calibration;
-  /** Enabled cues that apply to this camera. */
-  cues: readonly Cue[];
-  /** Whether the eye model runs (the blink cue, or a blink request at the strict level). */
-  eyes: boolean;
-  /** Asks the person to turn or blink (strict level); default: log only. */
-  prompt?: (text: string) => void;
-  /** Picks the strict level's request; Math.random by default (tests pass a seeded one). */
-  random?: () => number;
-}
+export type { LivenessDeps, LivenessEvent, LivenessSummary } from '../liveness/approach.ts';
 
 export interface RecognitionDeps {
   camera: Camera;
@@ -124,6 +85,7 @@ export class RecognitionLoop extends EventEmitter {
   private done: Promise<void> | undefined;
   private abort = new AbortController();
   private readonly tracker: FaceTracker;
+  private readonly pad: ApproachLiveness | undefined;
   private readonly now: () => number;
   private lastDecodeWarn = 0;
   private droppedSeen = 0;
@@ -135,6 +97,7 @@ export class RecognitionLoop extends EventEmitter {
     const c = deps.config;
     this.tracker = new FaceTracker({ iou: c.trackIou, timeoutMs: c.trackTimeoutMs, voteWindow: c.voteWindow });
     this.now = deps.now ?? Date.now;
+    this.pad = deps.liveness && new ApproachLiveness(deps.liveness, (event, payload) => this.emit(event, payload), deps.metrics);
   }
 
   start(): void {
@@ -250,13 +213,9 @@ export class RecognitionLoop extends EventEmitter {
       return;
     }
     const timings: StageTimes = {};
-    const pad = this.deps.liveness;
-    const padOn = pad !== undefined && pad.config.level !== 'off';
-    // The passive model only runs while some approach still needs evidence (or a new face may appear).
-    const active = this.tracker.active();
-    const passiveNeeded = !pad || (padOn && pad.cues.some((c) => c.name === 'passive') && (active.length === 0 || active.some((t) => !t.livenessReported)));
+    const pad = this.pad;
     const second = gallery.secondCount > 0 ? this.deps.secondEmbedder : undefined;
-    const analysis = await engine.analyze(img, { embed: 'passing', liveness: passiveNeeded, eyes: padOn && pad.eyes, timings, keepAligned: second !== undefined });
+    const analysis = await engine.analyze(img, { embed: 'passing', liveness: pad ? pad.passiveNeeded(this.tracker.active()) : true, eyes: pad?.eyes ?? false, timings, keepAligned: second !== undefined });
     if (metrics) {
       for (const [stage, metric] of STAGE_METRIC) {
         const ms = timings[stage];
@@ -280,72 +239,25 @@ export class RecognitionLoop extends EventEmitter {
     const now = this.now();
     const tracks = this.tracker.update(votes, now);
     for (const t of tracks) t.firstFrameTs ??= frame.ts;
-    if (padOn) this.observeLiveness(tracks, votes, analysis.faces, img, frame, now);
+    pad?.observe(tracks, votes, analysis.faces, img, frame.ts, now);
     this.emit('frame', { seq: frame.seq, faces: analysis.faces.length, tracks: tracks.length });
     for (const t of tracks) await this.maybeDecide(t, frame, now);
   }
 
-  /** Feed this frame's view of each tracked face to its approach's cues; report approaches that completed. */
-  private observeLiveness(tracks: Track[], votes: FaceVote[], faces: Analysis['faces'], img: RgbImage, frame: Frame, now: number): void {
-    const pad = this.deps.liveness!;
-    let grey: GreyImage | undefined;
-    for (const t of tracks) {
-      const i = t.lastVote ? votes.indexOf(t.lastVote) : -1;
-      if (i < 0 || (t.livenessReported && !t.challenge)) continue;
-      const f = faces[i];
-      t.liveness ??= new LivenessAttempt(pad.config, pad.calibration, pad.cues);
-      grey ??= toGrey(img);
-      const o: PadObservation = { ts: frame.ts, img, grey, box: f.box, landmarks68: f.landmarks68, landmarks: f.landmarks, pose: f.pose, eyesOpen: f.eyesOpen, passive: f.liveness?.score };
-      if (t.challenge) t.challenge.status = t.challenge.check.observe(o);
-      t.liveness.observe(o);
-      if (t.livenessReported || !t.liveness.ready()) continue;
-      t.livenessReported = true;
-      const r = t.liveness.decide();
-      this.deps.metrics?.recordLiveness(r);
-      const ev: LivenessEvent = { ...r, trackId: t.id, ts: now, firstSeen: t.firstSeen, votes: t.votes.length };
-      this.emit('liveness', ev);
-    }
-  }
-
-  /**
-   * The strict level's request for this approach: asked once, after the passive cues found the
-   * approach live, then checked on every frame of the track until it passes or times out.
-   */
-  private activeCheck(t: Track, ts: number): ChallengeStatus {
-    const pad = this.deps.liveness!;
-    if (!t.challenge) {
-      const kind = pickChallenge(pad.random ?? Math.random, pad.config.challenge.kinds);
-      const check = createChallenge({ kind, timeoutMs: pad.config.challenge.timeoutMs, now: ts });
-      t.challenge = { check, status: { state: 'pending', kind, prompt: check.prompt } };
-      (pad.prompt ?? ((text: string) => log.info('liveness request', { prompt: text })))(check.prompt);
-      this.emit('challenge', { trackId: t.id, kind, prompt: check.prompt });
-      return t.challenge.status;
-    }
-    if (t.challenge.status.state === 'pending') t.challenge.status = t.challenge.check.check(ts);
-    return t.challenge.status;
-  }
-
   private async maybeDecide(t: Track, frame: Frame, now: number): Promise<void> {
     const { config, policy } = this.deps;
-    const pad = this.deps.liveness;
-    const padOn = pad !== undefined && pad.config.level !== 'off';
-    // With per-approach liveness the attempt decides when it has seen enough; the passive frame count does not gate.
+    const pad = this.pad;
+    // With per-approach liveness the approach decides when it has seen enough; the passive frame count does not gate.
     const v = verdict(t, config.votesNeeded, pad ? 0 : config.minLiveFrames);
     if (v.kind === 'wait') return;
-    let liveness: LivenessResult | undefined;
-    let failure: LivenessResult['failed'];
-    if (v.kind === 'person' && padOn) {
-      if (!t.liveness?.ready() || !t.livenessReported) return;
-      liveness = t.liveness.decide();
-      failure = liveness.failed;
-      if (liveness.live && pad.config.level === 'strict') {
-        const c = this.activeCheck(t, frame.ts);
-        if (c.state === 'pending') return;
-        if (c.state === 'failed') failure = 'active_check';
-      }
+    let gate: Gate | undefined;
+    if (v.kind === 'person' && pad?.on) {
+      gate = pad.gate(t, frame.ts);
+      if (gate.wait) return;
     }
     t.decided = true;
-    const liveOk = pad ? !padOn || (liveness?.live === true && failure === undefined) : v.live >= this.deps.engine.config.liveness.threshold;
+    const failure = gate && !gate.wait ? gate.failure : undefined;
+    const liveOk = pad ? !pad.on || (gate !== undefined && !gate.wait && gate.result.live && failure === undefined) : v.live >= this.deps.engine.config.liveness.threshold;
     let decision: Decision;
     if (v.kind === 'unknown') decision = { granted: false, reason: 'unknown' };
     else {
@@ -365,7 +277,7 @@ export class RecognitionLoop extends EventEmitter {
       live: round(v.live),
       frameTs: frame.ts,
       approachMs: now - (t.firstFrameTs ?? t.firstSeen),
-      liveness: liveness && summarise(liveness, t.challenge?.status),
+      liveness: gate && !gate.wait ? gate.summary : undefined,
     };
     try {
       await this.deps.act(event);
@@ -382,14 +294,3 @@ export class RecognitionLoop extends EventEmitter {
 }
 
 const round = (v: number) => Math.round(v * 1e4) / 1e4;
-
-function summarise(r: LivenessResult, challenge?: ChallengeStatus): LivenessSummary {
-  const cues: LivenessSummary['cues'] = {};
-  for (const [k, v] of Object.entries(r.contributions)) cues[k as keyof typeof cues] = round(v);
-  const s: LivenessSummary = { level: r.level, live: r.live, logOdds: round(r.logOdds), bar: r.bar, cues, failed: r.failed, frames: r.frames, elapsedMs: Math.round(r.elapsedMs) };
-  if (challenge) {
-    s.challenge = { kind: challenge.kind, state: challenge.state, reason: challenge.reason };
-    if (challenge.state !== 'passed') [s.live, s.failed] = [false, 'active_check'];
-  }
-  return s;
-}
