@@ -19,7 +19,7 @@ import { createDeviceMetrics, type DeviceMetrics } from './metrics/device-metric
 import { accessGroupSchema, toAccessSubject, type AccessGroup, type AccessSubject } from './policy/profile.ts';
 import { RecognitionLoop, type DecisionEvent } from './recognition/loop.ts';
 import { AdaptiveEnrolment } from './recognition/adaptive.ts';
-import { loadBackground } from './gallery/background.ts';
+import { loadBackground, loadBackgroundSecond } from './gallery/background.ts';
 import { OperatingPoint } from './gallery/operating-point.ts';
 import { openSecondEmbedder } from './gallery/second-model.ts';
 import type { SecondEmbedder } from '../core/vision/second-embedder.ts';
@@ -88,7 +88,12 @@ export async function startDevice(config: DeviceConfig, o: DeviceOverrides = {})
     log.info('gallery loaded', { templates: loaded, rejected, people: gallery.personCount, withSecond: gallery.secondCount, kernel: gallery.kernel });
     // The 1:N vote threshold for recognition.targetFpir, derived before the first frame and again
     // after every enrolment change (unless recognition.matchThreshold overrides it).
-    const operatingPoint = new OperatingPoint(gallery, loadBackground(), { targetFpir: config.recognition.targetFpir, override: config.recognition.matchThreshold });
+    // With the second model loaded the threshold is derived on the door's gated fused scores
+    // (the background's second embeddings beside the main ones).
+    const background = loadBackground();
+    const backgroundSecond = secondEmbedder ? loadBackgroundSecond(background) : undefined;
+    if (secondEmbedder && !backgroundSecond) log.warn('no second-model background (device/gallery/background-second.bin); the threshold is derived on main scores alone');
+    const operatingPoint = new OperatingPoint(gallery, background, { targetFpir: config.recognition.targetFpir, override: config.recognition.matchThreshold, backgroundSecond });
     cleanup.push(() => operatingPoint.close());
     await operatingPoint.derive();
 

@@ -38,7 +38,7 @@ export const galleryConfigSchema = z.strictObject({
     .enum(['auto', 'on', 'off'])
     .default('off')
     .describe(
-      "Second face embedding (MobileFaceNet, 192-d) fused near the threshold: 'auto' uses it when its model file is in vision.modelDir, 'on' refuses to start without it, 'off' (default) never loads it. Off by default: the fused score is voted against the threshold derived on main scores, and there the door let 4.5-5.9% of unknown visitors through at recognition.targetFpir 0.01 (eval --identify --second --gallery-sizes; main alone 0.9-1.8%). Device enrolment stores a second template beside the main one; people synced from the gateway have none and are matched by the main model alone.",
+      "Second face embedding (MobileFaceNet, 192-d) fused near the threshold: 'auto' uses it when its model file is in vision.modelDir, 'on' refuses to start without it, 'off' (default) never loads it. With it, the threshold is derived on the scores the door votes with (fused within fusionBand of it, needs device/gallery/background-second.bin). Off by default: at recognition.targetFpir 0.01 that derivation lets 1.04-2.00% of unknown visitors through at 100-491 people (eval --identify --second --gallery-sizes; main alone 0.9-1.8%), 300 people one visitor over the 2% bar; TPIR at FPIR 1% 95.3% vs 93.2% with one photo. Device enrolment stores a second template beside the main one; people synced from the gateway have none and are matched by the main model alone.",
     ),
   fusionBand: z
     .number()

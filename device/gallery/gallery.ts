@@ -14,7 +14,8 @@
  * (needsSecond), the caller embeds the probe with the second model and fuse() re-ranks the top
  * candidates by the mean of the two cosines (same scale, same threshold). People without a
  * second template (synced from the gateway, enrolled before the second model) keep their main
- * score. The threshold is derived on main scores only (operating-point.ts).
+ * score. The threshold is derived on the scores the door votes with: fused where the band gates
+ * the second model in (operating-point.ts, fpir.ts deriveGatedThreshold).
  */
 import { Int8Scorer } from './scorer.ts';
 import { type GalleryConfig, defaultGalleryConfig } from './config.ts';
@@ -223,8 +224,20 @@ export class Gallery {
    * impostor distribution behind the derived threshold). `skip` leaves one person out.
    */
   personScores(query: ArrayLike<number>, skip?: string): Float32Array {
+    return this.impostorScores(query, undefined, skip).scores;
+  }
+
+  /**
+   * personScores, plus what the door would vote with for this probe (statistics for the derived
+   * threshold, off the hot path): `main` its best main score (exact, as search re-ranks), `fused`
+   * the best over its top-k people (gallery.topK) of mean(main, second cosine) for those with a
+   * second template and main for the others, i.e. Gallery.fuse's answer. Without `querySecond`
+   * or second templates, fused = main. Which one the door uses depends on the threshold
+   * (needsSecond), so the caller gates them (fpir.ts gatedMaxima).
+   */
+  impostorScores(query: ArrayLike<number>, querySecond?: ArrayLike<number>, skip?: string): { scores: Float32Array; main: number; fused: number } {
     const out = new Float32Array(this.slotOf.size);
-    if (this.rows === 0) return out;
+    if (this.rows === 0) return { scores: out, main: -Infinity, fused: -Infinity };
     normalizeInto(query, this.qf);
     // The first pass leaves out the query's own scale (it does not change a ranking): put it back.
     const qs = quantizeInto(this.qf, this.scorer.query);
@@ -238,7 +251,32 @@ export class Gallery {
     const skipSlot = skip === undefined ? -1 : (this.slotOf.get(skip) ?? -1);
     let n = 0;
     for (let p = 0; p < best.length; p++) if (this.slotId[p] !== null && p !== skipSlot && best[p] > -Infinity) out[n++] = best[p];
-    return out.subarray(0, n);
+    // The door's top-k, as search finds it: int8 candidates re-scored exactly (skip left out).
+    const k = this.config.topK;
+    const cands = this.collectCandidates(k + 1 + this.config.rerankExtra);
+    this.rerank(cands);
+    const top: [number, number][] = [];
+    for (let c = 0; c < cands && top.length < k; c++) if (this.candSlot[c] !== skipSlot) top.push([this.candSlot[c], this.candScore[c]]);
+    const main = top.length ? top[0][1] : -Infinity;
+    let fused = main;
+    const dim = this.secondMean.values().next().value?.length;
+    if (querySecond && dim !== undefined && top.length) {
+      if (querySecond.length !== dim) throw new Error(`second probe of length ${querySecond.length}, second templates have ${dim}`);
+      const q = new Float32Array(dim);
+      normalizeInto(querySecond, q);
+      fused = -Infinity;
+      for (const [p, m] of top) {
+        const t = this.secondMean.get(this.slotId[p]!);
+        const s = t ? (m + dot(q, 0, t, 0, dim)) / 2 : m;
+        if (s > fused) fused = s;
+      }
+    }
+    return { scores: out.subarray(0, n), main, fused };
+  }
+
+  /** The person's fused (normalised mean) second template, if any: statistics only. */
+  secondTemplateOf(personId: string): Float32Array | undefined {
+    return this.secondMean.get(personId);
   }
 
   /**

@@ -26,37 +26,48 @@ function spread(n: number, want: number): number[] {
 /**
  * `keepPairs`: also return every probe-vs-person score (the 'pairs' model); the 'max' model needs
  * only each probe's best, so large galleries do not hold probes x people scores in memory.
+ * `backgroundSecond` (index for index with `background`): the probes' second embeddings; given,
+ * and the gallery holding second templates, each probe's fused best is returned too
+ * (fusedMaxima; enrolled rows probe with their person's second template), for the threshold the
+ * door's gated fusion votes against (fpir.ts deriveGatedThreshold).
  */
-export async function sampleImpostors(gallery: Gallery, background: Float32Array[], opts: Partial<SampleOptions> & { keepPairs?: boolean } = {}): Promise<ImpostorSample> {
+export async function sampleImpostors(
+  gallery: Gallery,
+  background: Float32Array[],
+  opts: Partial<SampleOptions> & { keepPairs?: boolean; backgroundSecond?: Float32Array[] } = {},
+): Promise<ImpostorSample> {
   const o = { ...defaultSampleOptions, ...opts };
+  const fused = opts.backgroundSecond !== undefined && gallery.secondCount > 0;
+  if (fused && opts.backgroundSecond!.length !== background.length) throw new Error(`${opts.backgroundSecond!.length} second background embeddings for ${background.length} main ones`);
   const people = gallery.personCount;
   const perProbe = Math.max(1, people - 1);
   // At least 200 probes whatever the size: the max-of-N tail needs them.
   const budget = Math.max(200, Math.floor(o.maxComparisons / perProbe));
+  type Probe = [Float32Array, Float32Array | undefined, string | undefined];
   // Background first: it is what unknown visitors look like; enrolled rows fill the rest.
-  const bg = spread(background.length, budget).map((i): [Float32Array, string | undefined] => [background[i], undefined]);
-  const own = spread(gallery.size, Math.max(0, budget - bg.length)).map((r): [Float32Array, string] => {
+  const bg = spread(background.length, budget).map((i): Probe => [background[i], fused ? opts.backgroundSecond![i] : undefined, undefined]);
+  const own = spread(gallery.size, Math.max(0, budget - bg.length)).map((r): Probe => {
     const [id, v] = gallery.row(r);
-    return [v, id];
+    return [v, fused ? gallery.secondTemplateOf(id) : undefined, id];
   });
   const probes = [...bg, ...own];
   const pairs = opts.keepPairs ? new Float32Array(probes.length * people) : new Float32Array(0);
   const maxima = new Float32Array(probes.length);
+  const fusedMaxima = new Float32Array(fused ? probes.length : 0);
   let n = 0;
   let m = 0;
   let sliceStart = performance.now();
-  for (const [v, self] of probes) {
-    const scores = gallery.personScores(v, self);
-    if (!scores.length) continue;
-    if (opts.keepPairs) pairs.set(scores, n);
-    n += scores.length;
-    let best = -Infinity;
-    for (const s of scores) if (s > best) best = s;
-    maxima[m++] = best;
+  for (const [v, second, self] of probes) {
+    const r = gallery.impostorScores(v, second, self);
+    if (!r.scores.length) continue;
+    if (opts.keepPairs) pairs.set(r.scores, n);
+    n += r.scores.length;
+    if (fused) fusedMaxima[m] = r.fused;
+    maxima[m++] = r.main;
     if (o.sliceMs > 0 && performance.now() - sliceStart > o.sliceMs) {
       await new Promise((r) => setImmediate(r));
       sliceStart = performance.now();
     }
   }
-  return { pairs: pairs.subarray(0, opts.keepPairs ? n : 0), maxima: maxima.subarray(0, m), people };
+  return { pairs: pairs.subarray(0, opts.keepPairs ? n : 0), maxima: maxima.subarray(0, m), people, ...(fused ? { fusedMaxima: fusedMaxima.subarray(0, m) } : {}) };
 }

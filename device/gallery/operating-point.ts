@@ -3,10 +3,18 @@
  * people come and go: derived from the gallery's own impostor scores and the background set,
  * re-derived a moment after the last change (debounced, sliced off the hot path). An expert's
  * recognition.matchThreshold overrides it; the expected FPIR is then still reported for it.
+ *
+ * With the second embedding loaded (gallery.secondEmbedding), second templates in the gallery
+ * and the background's second embeddings (background-second.bin), the threshold is derived on
+ * the scores the door votes with: fused where the main best lies within gallery.fusionBand of
+ * the threshold, main elsewhere: the threshold whose FPIR on the scores gated around itself is
+ * the target (fpir.ts deriveGatedThreshold, 'max' model). Main scores alone otherwise. (A fused
+ * score voted against a threshold derived on main scores let 2.6-5.9% of unknown visitors through
+ * at targetFpir 0.01: eval --identify --second --gallery-sizes.)
  */
 import { createLogger } from '../../core/log/logger.ts';
 import type { Gallery } from './gallery.ts';
-import { deriveThreshold, fitExceedance, fpirFromPairs, TAIL_FRACTION, type ThresholdModel } from './fpir.ts';
+import { deriveGatedThreshold, deriveThreshold, expectedGatedFpir, fitExceedance, fpirFromPairs, TAIL_FRACTION, type ThresholdModel } from './fpir.ts';
 import { sampleImpostors, type SampleOptions } from './impostors.ts';
 
 const log = createLogger('gallery');
@@ -18,6 +26,12 @@ export interface OperatingPointOptions {
   model?: ThresholdModel;
   debounceMs?: number;
   sample?: Partial<SampleOptions>;
+  /**
+   * The background's second-model embeddings (index for index with the main ones), given when the
+   * second model is loaded: the threshold is then derived on gated fused scores whenever the
+   * gallery holds second templates.
+   */
+  backgroundSecond?: Float32Array[];
 }
 
 export interface OperatingPointState {
@@ -30,6 +44,8 @@ export interface OperatingPointState {
   /** People the figures were derived for. */
   people: number;
   derivedAt: string | null;
+  /** Which scores the threshold was derived on: main alone, or the door's gated fusion. */
+  scores: 'main' | 'fused';
 }
 
 export class OperatingPoint {
@@ -44,7 +60,7 @@ export class OperatingPoint {
     private readonly background: Float32Array[],
     private readonly opts: OperatingPointOptions,
   ) {
-    this.st = { threshold: opts.override ?? gallery.matchThreshold, expectedFpir: null, targetFpir: opts.targetFpir, source: opts.override !== undefined ? 'override' : 'fallback', people: 0, derivedAt: null };
+    this.st = { threshold: opts.override ?? gallery.matchThreshold, expectedFpir: null, targetFpir: opts.targetFpir, source: opts.override !== undefined ? 'override' : 'fallback', people: 0, derivedAt: null, scores: 'main' };
     gallery.matchThreshold = this.st.threshold;
     this.unsubscribe = gallery.onChange(() => this.schedule());
   }
@@ -85,19 +101,25 @@ export class OperatingPoint {
     const people = this.gallery.personCount;
     if (people === 0) return;
     const t0 = performance.now();
-    const model = this.opts.model ?? 'max';
-    const sample = await sampleImpostors(this.gallery, this.background, { ...this.opts.sample, keepPairs: model === 'pairs' });
-    const d = deriveThreshold(sample, this.opts.targetFpir, model);
+    const fused = this.opts.backgroundSecond !== undefined && this.gallery.secondCount > 0;
+    // The gate is per probe over its best candidates: the fused derivation is the 'max' model's.
+    const model = fused ? 'max' : (this.opts.model ?? 'max');
+    const sample = await sampleImpostors(this.gallery, this.background, { ...this.opts.sample, keepPairs: model === 'pairs', backgroundSecond: fused ? this.opts.backgroundSecond : undefined });
+    const band = this.gallery.config.fusionBand;
+    const d = fused ? deriveGatedThreshold(sample, this.opts.targetFpir, band) : deriveThreshold(sample, this.opts.targetFpir, model);
     let threshold = d.threshold;
     let expected = d.expectedFpir;
     if (this.opts.override !== undefined) {
       threshold = this.opts.override;
-      const ex = fitExceedance(model === 'max' ? sample.maxima : sample.pairs, TAIL_FRACTION[model]);
-      expected = model === 'max' ? ex(threshold) : fpirFromPairs(ex(threshold), sample.people);
+      if (fused) expected = expectedGatedFpir(sample, threshold, band, this.opts.targetFpir);
+      else {
+        const ex = fitExceedance(model === 'max' ? sample.maxima : sample.pairs, TAIL_FRACTION[model]);
+        expected = model === 'max' ? ex(threshold) : fpirFromPairs(ex(threshold), sample.people);
+      }
     }
     this.gallery.matchThreshold = threshold;
-    this.st = { threshold, expectedFpir: expected, targetFpir: this.opts.targetFpir, source: this.opts.override !== undefined ? 'override' : 'derived', people, derivedAt: new Date().toISOString() };
-    log.info('match threshold derived', { ...this.st, ms: Math.round(performance.now() - t0), probes: sample.maxima.length });
+    this.st = { threshold, expectedFpir: expected, targetFpir: this.opts.targetFpir, source: this.opts.override !== undefined ? 'override' : 'derived', people, derivedAt: new Date().toISOString(), scores: fused ? 'fused' : 'main' };
+    log.info('match threshold derived', { ...this.st, ms: Math.round(performance.now() - t0), probes: sample.maxima.length, ...('mainThreshold' in d ? { mainThreshold: d.mainThreshold } : {}) });
   }
 
   close(): void {

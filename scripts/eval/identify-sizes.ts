@@ -10,12 +10,13 @@
  * visitors, then the halves swap and the counts are pooled. People with probes who are not in the
  * subsampled gallery are unknown visitors too (identity-disjoint from the background as well).
  * With second embeddings, each search is the door's: fused within the band of the threshold in
- * use (the derived one, or the fixed one for the fixed figures); the threshold is derived on main
- * scores only, as on the device.
+ * use (the derived one, or the fixed one for the fixed figures); the threshold is derived as on
+ * the device, on the gated fused scores (the background half's second embeddings beside its main
+ * ones, fpir.ts deriveGatedThreshold, the 'max' model).
  */
 import { Gallery } from '../../device/gallery/gallery.ts';
 import { decodeBackground, encodeBackground } from '../../device/gallery/background.ts';
-import { deriveThreshold, type ThresholdModel } from '../../device/gallery/fpir.ts';
+import { deriveGatedThreshold, deriveThreshold, type ThresholdModel } from '../../device/gallery/fpir.ts';
 import { sampleImpostors } from '../../device/gallery/impostors.ts';
 import { deviceSearch } from './identify.ts';
 import { xorshift } from './rng.ts';
@@ -83,9 +84,13 @@ export async function identifyBySize(input: SizeInput, sizes: number[], targetFp
     try {
       for (const p of enrolled) g.setPerson(p.identity, p.enrol, (p.enrolSecond ?? []).filter((s): s is Float32Array => s !== undefined));
       for (const fold of [0, 1]) {
-        const background = decodeBackground(encodeBackground(input.unknown.filter((u) => u.embedding && identityFold(u.identity, seed) !== fold).map((u) => u.embedding!)));
-        const sample = await sampleImpostors(g, background, { sliceMs: 0, keepPairs: model === 'pairs' });
-        const d = deriveThreshold(sample, targetFpir, model);
+        const half = input.unknown.filter((u) => u.embedding && identityFold(u.identity, seed) !== fold);
+        const background = decodeBackground(encodeBackground(half.map((u) => u.embedding!)));
+        // As the device: gated fused scores when there are second embeddings (of every face), main otherwise.
+        const fused = g.secondCount > 0 && half.length > 0 && half.every((u) => u.second);
+        const backgroundSecond = fused ? decodeBackground(encodeBackground(half.map((u) => u.second!))) : undefined;
+        const sample = await sampleImpostors(g, background, { sliceMs: 0, keepPairs: !fused && model === 'pairs', backgroundSecond });
+        const d = fused ? deriveGatedThreshold(sample, targetFpir, g.config.fusionBand) : deriveThreshold(sample, targetFpir, model);
         thresholdSum += d.threshold;
         expectedSum += d.expectedFpir;
         const unknown: Probe[] = [

@@ -5,11 +5,11 @@
  * images are enrolled too, without probes; people with a single image play unknown visitors. The metric functions are pure; the
  * I/O (reading the manifest, embedding, the gallery) sits in the last section of the file.
  *
- * With second embeddings (gallery.secondEmbedding) the gallery answers as the door does: the main
- * threshold for an FPIR is found on main scores, then every probe whose best main score lies
- * within gallery.fusionBand of it is re-ranked by the fused score (Gallery.fuse); the reported
- * TPIR at that FPIR is taken on these device scores (threshold re-set on them), and the FPIR the
- * device's rule (fused score >= main threshold) achieves is reported beside it.
+ * With second embeddings (gallery.secondEmbedding) the gallery answers as the door does: every
+ * probe whose best main score lies within gallery.fusionBand of the threshold is re-ranked by the
+ * fused score (Gallery.fuse). The threshold for an FPIR is the lowest whose FPIR on the scores
+ * gated around itself is within it (gatedThresholdAtFpir, as the device derives it); what the
+ * fused vote achieves against the main-score threshold (the former rule) is reported beside it.
  */
 import { basename, dirname, resolve } from 'node:path';
 import { readTsv } from './dataset.ts';
@@ -150,8 +150,12 @@ export interface IdentifyReport {
 export interface SecondReport {
   main_tpir_at_fpir_1e2: number;
   main_tpir_at_fpir_1e3: number;
-  /** Per FPIR: the main threshold the band is centred on, what the device rule achieves there, how often the second model ran. */
-  points: { fpir: number; main_threshold: number; fpir_at_main_threshold: number; tpir_at_main_threshold: number; second_run_rate: number }[];
+  /**
+   * Per FPIR: the main-score threshold and what the fused vote achieves against it (the former
+   * device rule), the threshold whose FPIR on the scores gated around itself is the target (what
+   * the device derives now), how often the second model ran there.
+   */
+  points: { fpir: number; main_threshold: number; fpir_at_main_threshold: number; tpir_at_main_threshold: number; fused_threshold: number; second_run_rate: number }[];
 }
 
 export interface Scored {
@@ -196,7 +200,9 @@ export function formatIdentifyReport(r: IdentifyReport): string {
   if (r.second) {
     lines.push(`second embedding fused within the band: main model alone TPIR@FPIR=0.01 ${pct(r.second.main_tpir_at_fpir_1e2)}, @0.001 ${pct(r.second.main_tpir_at_fpir_1e3)}`);
     for (const p of r.second.points) {
-      lines.push(`  FPIR ${p.fpir}: device rule (fused >= main threshold ${p.main_threshold.toFixed(4)}) FPIR ${pct(p.fpir_at_main_threshold)}, TPIR ${pct(p.tpir_at_main_threshold)}; second model ran on ${pct(p.second_run_rate)} of faces`);
+      lines.push(
+        `  FPIR ${p.fpir}: threshold on gated fused scores ${p.fused_threshold.toFixed(4)}, second model ran on ${pct(p.second_run_rate)} of faces; fused vote against the main threshold ${p.main_threshold.toFixed(4)} (former rule): FPIR ${pct(p.fpir_at_main_threshold)}, TPIR ${pct(p.tpir_at_main_threshold)}`,
+      );
     }
   }
   lines.push(`rank-1 closed-set accuracy ${pct(r.rank1)}`);
@@ -245,17 +251,28 @@ export async function runIdentification(
       noFace.probes += noFaceIn(rest);
       probes.push({ identity, paths: rest });
     }
-    // Search only once everyone is enrolled, so each probe faces the full gallery. `threshold`:
-    // fuse within the band around it, as the door does; undefined: the main model alone.
+    // Search only once everyone is enrolled, so each probe faces the full gallery. Each probe is
+    // searched once; its fused answer (Gallery.fuse) is kept beside the main one, and `scoreAll(t)`
+    // gates them as the door does around threshold t (undefined: the main model alone).
+    const band = gallery.config.fusionBand;
+    const searchOne = (identity: string, p: string): GatedProbe => {
+      const e = emb(p);
+      const hit = e ? gallery.search(e) : null;
+      const s2 = second(p);
+      const canFuse = hit !== null && s2 !== undefined && gallery.needsSecond(hit, hit.score);
+      const f = canFuse ? gallery.fuse(hit, s2) : null;
+      return { identity, main: hit && { personId: hit.personId, score: hit.score }, fused: f && { personId: f.personId, score: f.score } };
+    };
+    const searched = { mated: probes.flatMap(({ identity, paths }) => paths.map((p) => searchOne(identity, p))), unknown: unknown.map((u) => searchOne(u.identity, u.path)) };
     let ran = 0;
     const scoreAll = (threshold?: number): Scored => {
       ran = 0;
-      const one = (identity: string, p: string) => {
-        const r = probe(gallery, identity, emb(p), threshold === undefined ? undefined : second(p), threshold);
-        ran += r.ranSecond ? 1 : 0;
-        return r.result;
+      const one = (g: GatedProbe): ProbeResult => {
+        const use = threshold !== undefined && g.fused !== null && Math.abs(g.main!.score - threshold) <= band;
+        ran += use ? 1 : 0;
+        return { identity: g.identity, top: use ? g.fused : g.main };
       };
-      return { mated: probes.flatMap(({ identity, paths }) => paths.map((p) => one(identity, p))), unknown: unknown.map((u) => one(u.identity, u.path)) };
+      return { mated: searched.mated.map(one), unknown: searched.unknown.map(one) };
     };
     const decodeErrors = rows.filter((r) => !emb(r.path) && embeddings.get(r.path)?.error !== 'no_face').length;
     const counts = { enrolled: gallery.personCount, enrol_fallback: fallback, not_enrolled: notEnrolled, no_face: noFace, decode_errors: decodeErrors };
@@ -263,11 +280,17 @@ export async function runIdentification(
     if (!fused) return main;
     const withFace = (s: Scored) => [...s.mated, ...s.unknown].filter((r) => r.top).length;
     const points = main.operating_points.map((m) => {
-      const s = scoreAll(m.threshold);
-      const t = thresholdAtFpir(s.unknown, m.fpir);
+      const atMain = scoreAll(m.threshold);
+      const atMainDetail = { fpir_at_main_threshold: fpirAt(atMain.unknown, m.threshold), tpir_at_main_threshold: tpirAt(atMain.mated, m.threshold) };
+      // As the device derives it: the threshold whose FPIR on the scores gated around itself is
+      // within the target.
+      const threshold = gatedThresholdAtFpir(searched.unknown, band, m.fpir);
+      const s = scoreAll(threshold);
+      const fp = s.unknown.filter((p) => p.top && p.top.score >= threshold).length;
+      const t: FpirThreshold = { fpir: m.fpir, threshold, allowed: Math.floor(m.fpir * s.unknown.length + 1e-9), false_positives: fp, achieved_fpir: fp / s.unknown.length };
       return {
         point: { ...t, tpir: tpirAt(s.mated, t.threshold) },
-        detail: { fpir: m.fpir, main_threshold: m.threshold, fpir_at_main_threshold: fpirAt(s.unknown, m.threshold), tpir_at_main_threshold: tpirAt(s.mated, m.threshold), second_run_rate: ran / Math.max(1, withFace(s)) },
+        detail: { fpir: m.fpir, main_threshold: m.threshold, ...atMainDetail, fused_threshold: threshold, second_run_rate: ran / Math.max(1, withFace(s)) },
       };
     });
     const atConfigured = scoreAll(configuredThreshold);
@@ -287,6 +310,45 @@ export async function runIdentification(
   }
 }
 
+/** A probe's main answer and, when the second model can run for it, the fused one (Gallery.fuse). */
+export interface GatedProbe {
+  identity: string;
+  main: { personId: string; score: number } | null;
+  fused: { personId: string; score: number } | null;
+}
+
+/**
+ * The lowest threshold t whose FPIR is within `fpir` when every unknown probe votes as the door
+ * would at t: fused when its main score lies within `band` of t, main otherwise. The gate moves
+ * with t, so t is found over every value where the count can change (just above each score, and
+ * at the band's edges around each main score), not by re-setting t on scores gated around the
+ * last one (that cycles). Unknown probes without a face stay in the denominator.
+ */
+export function gatedThresholdAtFpir(unknown: GatedProbe[], band: number, fpir: number): number {
+  if (!unknown.length) throw new Error('FPIR needs at least one unknown probe (a person with a single image)');
+  const faces = unknown.filter((u) => u.main);
+  const allowed = Math.floor(fpir * unknown.length + 1e-9);
+  const votes = (t: number) => {
+    let n = 0;
+    for (const u of faces) {
+      const s = u.fused && Math.abs(u.main!.score - t) <= band ? u.fused.score : u.main!.score;
+      if (s >= t) n++;
+    }
+    return n;
+  };
+  const candidates = new Set<number>([-1]);
+  for (const u of faces) {
+    candidates.add(nextUp(u.main!.score));
+    if (u.fused) candidates.add(nextUp(u.fused.score));
+    for (const e of [u.main!.score - band, u.main!.score + band]) {
+      candidates.add(e);
+      candidates.add(nextUp(e));
+    }
+  }
+  for (const t of [...candidates].sort((a, b) => a - b)) if (votes(t) <= allowed) return t;
+  return Infinity;
+}
+
 /** K enrolment images: the first K usable ones (a later image stands in for a faceless one). */
 export function chooseEnrolmentK(paths: string[], k: number, usable: (path: string) => boolean): { enrol: string[]; fallback: boolean } {
   const enrol = paths.filter(usable).slice(0, Math.min(k, paths.length));
@@ -302,11 +364,5 @@ export function deviceSearch(gallery: Gallery, embedding: Float32Array, second?:
   const ranSecond = second !== undefined && threshold !== undefined && gallery.needsSecond(hit, threshold);
   if (ranSecond) hit = gallery.fuse(hit!, second);
   return { top: hit ? { personId: hit.personId, score: hit.score } : null, ranSecond };
-}
-
-function probe(gallery: Gallery, identity: string, embedding: Float32Array | undefined, second?: Float32Array, threshold?: number): { result: ProbeResult; ranSecond: boolean } {
-  if (!embedding) return { result: { identity, top: null }, ranSecond: false };
-  const r = deviceSearch(gallery, embedding, second, threshold);
-  return { result: { identity, top: r.top }, ranSecond: r.ranSecond };
 }
 

@@ -1,7 +1,7 @@
 /** eval --identify with second embeddings: the door's gated fusion, figures beside the main model's. */
 import { describe, expect, it } from 'vitest';
 import { identifyBySize } from '../../../scripts/eval/identify-sizes.ts';
-import { formatIdentifyReport, runIdentification } from '../../../scripts/eval/identify.ts';
+import { formatIdentifyReport, gatedThresholdAtFpir, runIdentification, thresholdAtFpir } from '../../../scripts/eval/identify.ts';
 import type { EmbeddedImage } from '../../../scripts/eval/pairs.ts';
 import { xorshift } from '../../../scripts/eval/rng.ts';
 
@@ -45,7 +45,7 @@ describe('eval --identify with the second embedding', () => {
     expect(formatIdentifyReport(fused)).toMatch(/main model alone TPIR@FPIR=0\.01/);
   });
 
-  it('by gallery size: the threshold is derived on main scores and the fused searches keep FPIR near the target', async () => {
+  it('by gallery size: the threshold is derived on the gated fused scores, as the door votes, and keeps FPIR near the target', async () => {
     const people = Array.from({ length: 200 }, (_, i) => {
       const [a, b] = [vec(), vec(16)];
       return { identity: `p${i}`, enrol: [near(a)], probes: [near(a), near(a)], enrolSecond: [near(b)], probesSecond: [near(b), near(b)] };
@@ -54,10 +54,21 @@ describe('eval --identify with the second embedding', () => {
     const fused = await identifyBySize({ people, unknown }, [100, 200], 0.01, 0.5);
     const main = await identifyBySize({ people: people.map(({ enrolSecond: _a, probesSecond: _b, ...p }) => p), unknown: unknown.map(({ second: _s, ...u }) => u) }, [100, 200], 0.01, 0.5);
     for (let i = 0; i < 2; i++) {
-      expect(fused[i].threshold).toBe(main[i].threshold);
+      expect(fused[i].threshold).not.toBe(main[i].threshold);
       expect(fused[i].achieved_fpir).toBeLessThan(0.04);
     }
     // The fused searches did run: some answers moved.
     expect(fused.some((f, i) => f.tpir !== main[i].tpir || f.achieved_fpir !== main[i].achieved_fpir)).toBe(true);
   }, 30_000);
+
+  it('the FPIR threshold on gated scores is the lowest that holds with the band centred on itself', () => {
+    // Main scores 0.00 .. 0.99; fused 0.2 higher: a main-score threshold lets fused strangers in.
+    const unknown = Array.from({ length: 100 }, (_, i) => ({ identity: `u${i}`, main: { personId: 'p', score: i / 100 }, fused: { personId: 'p', score: i / 100 + 0.2 } }));
+    const mainT = thresholdAtFpir(unknown.map((u) => ({ identity: u.identity, top: u.main })), 0.05).threshold;
+    const votes = (t: number) => unknown.filter((u) => (Math.abs(u.main.score - t) <= 0.1 ? u.fused.score : u.main.score) >= t).length;
+    expect(votes(mainT)).toBeGreaterThan(5);
+    const t = gatedThresholdAtFpir(unknown, 0.1, 0.05);
+    expect(votes(t)).toBeLessThanOrEqual(5);
+    expect(votes(t - 1e-6)).toBeGreaterThan(5);
+  });
 });
