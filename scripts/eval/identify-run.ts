@@ -34,6 +34,8 @@ export interface IdentifyOptions {
   fixedThreshold: number;
   /** Fuse the second embedding as the device does (when its model is installed). */
   second: boolean;
+  /** --second given: a second model that cannot load is an error rather than a fallback to the main model. */
+  secondAsked?: boolean;
 }
 
 export const identifyCliOptions = {
@@ -60,8 +62,9 @@ export function identifyOptions(v: Record<string, string | boolean | string[] | 
     cacheFile: v['embeddings-cache'] as string | undefined,
     aliases: !v['no-aliases'],
     fixedThreshold: rec.matchThreshold ?? 0.45,
-    // As the device: gallery.secondEmbedding's default (off, see its description), unless asked.
+    // As the device: gallery.secondEmbedding's default ('auto': when the model is installed), unless asked.
     second: v.second === true ? true : v['no-second'] === true ? false : galleryConfigSchema.parse({}).secondEmbedding !== 'off',
+    secondAsked: v.second === true,
   };
   if (!(Number.isInteger(o.enrolImages) && o.enrolImages >= 1)) throw new Error(`--enrol-images must be a whole number >= 1`);
   if (!(o.targetFpir > 0 && o.targetFpir < 1)) throw new Error(`--target-fpir must be within (0, 1)`);
@@ -130,7 +133,8 @@ export type IdentifyRunReport = IdentifyReport & {
 export async function evalIdentify(engine: VisionEngine, manifestFile: string, o: IdentifyOptions): Promise<IdentifyRunReport> {
   const aliases = o.aliases ? readAliases() : new Map<string, string>();
   const rows: ManifestRow[] = readManifest(manifestFile).map((r) => ({ ...r, identity: aliases.get(r.identity) ?? r.identity }));
-  const second = o.second ? await openSecondEmbedder({ secondEmbedding: 'on' }, engine.config) : undefined;
+  // Asked for (--second): the model must load; by default: as the device's 'auto', when installed.
+  const second = o.second ? await openSecondEmbedder({ secondEmbedding: o.secondAsked ? 'on' : galleryConfigSchema.parse({}).secondEmbedding }, engine.config) : undefined;
   let embeddings: Map<string, EmbeddedImage>;
   try {
     embeddings = await embed(engine, rows.map((r) => r.path), o, second);
