@@ -6,7 +6,7 @@ export const gatewayEnrolConfigSchema = z.strictObject({
     .min(-1)
     .max(1)
     .default(0.45)
-    .describe('Cosine similarity at or above which a new face counts as already enrolled under ANOTHER person: the doors\' 1:N vote threshold (recognition.matchThreshold, 0.45), so a face flagged here would be taken for that person at a door.'),
+    .describe('Cosine similarity at or above which a new face counts as already enrolled under ANOTHER person: about the doors\' 1:N vote threshold (derived per gallery for recognition.targetFpir: 0.44-0.48 at FPIR 1% with 100-491 people), so a face flagged here would likely be taken for that person at a door.'),
   onDuplicate: z
     .enum(['refuse', 'warn'])
     .default('refuse')
