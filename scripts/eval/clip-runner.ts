@@ -113,8 +113,9 @@ export async function runClip(o: RunClipOptions): Promise<ClipAttempt[]> {
     loop.on('liveness', (e: LivenessEvent) => (slot(e.trackId, e.firstSeen).live = e));
     loop.on('decision', (d: DecisionEvent) => {
       const s = byTrack.get(d.trackId);
+      // Decided before its liveness (unknown faces): the track's first sighting is not known yet.
       if (s !== undefined) seen[s].access = d;
-      else slot(d.trackId, d.frameTs).access = d;
+      else slot(d.trackId, d.ts - d.approachMs).access = d;
     });
     // Processed frames by time, to place each track in the segment it started in (seq counts from 0).
     const frameTimes: { t: number; segment: number }[] = [];
@@ -125,11 +126,7 @@ export async function runClip(o: RunClipOptions): Promise<ClipAttempt[]> {
     await loop.finished();
     await camera.stop();
     await gallery.close();
-    const segmentOf = (ts: number) => {
-      let seg = -1;
-      for (const f of frameTimes) if (f.t >= ts - 5) return f.segment;
-      return seg;
-    };
+    const segmentOf = (ts: number) => frameTimes.find((f) => f.t >= ts - 5)?.segment ?? -1;
     // One attempt per segment: its first track with a liveness decision (else its first track).
     return segments.map((_, i) => {
       const inSeg = seen.filter((x) => segmentOf(x.firstSeen) === i);
