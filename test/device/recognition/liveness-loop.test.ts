@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import type { Analysis, FaceResult, VisionEngine } from '../../../core/vision/engine.ts';
+import { passiveCue } from '../../../core/vision/pad/passive.ts';
 import type { Cue } from '../../../core/vision/pad/types.ts';
 import { EventEmitter } from 'node:events';
 import type { Camera } from '../../../device/camera/types.ts';
@@ -16,7 +16,7 @@ import type { Calibration } from '../../../device/liveness/fusion.ts';
 import { policyConfigSchema } from '../../../device/policy/config.ts';
 import { recognitionConfigSchema } from '../../../device/recognition/config.ts';
 import { RecognitionLoop, type DecisionEvent, type LivenessEvent } from '../../../device/recognition/loop.ts';
-import { defaultVisionConfig } from '../../../core/vision/config.ts';
+import { feedFrames, scriptedEngine, scriptedFace } from './scripted.ts';
 
 const EMB = (() => {
   const e = new Float32Array(512);
@@ -29,51 +29,32 @@ interface Script {
   eyes?: [number, number];
 }
 
-function scriptedEngine(script: (i: number) => Script): VisionEngine & { frame: number } {
-  const img = { width: 64, height: 64, data: new Uint8Array(64 * 64 * 3) };
-  const engine = {
-    frame: 0,
-    config: defaultVisionConfig(),
-    decode: async () => img,
-    analyze: async (_img: unknown, opts: { liveness?: boolean; eyes?: boolean }): Promise<Analysis> => {
-      const s = script(engine.frame++);
-      const face: FaceResult = {
-        box: [16, 16, 48, 48],
-        score: 0.99,
-        landmarks: [],
-        landmarks68: [],
-        pose: { yaw: 0, pitch: 0, roll: 0 },
-        quality: { ok: true, reasons: [], size: 32, sharpness: 100, brightness: 120 },
-        embedding: EMB,
-        eyesOpen: opts.eyes ? (s.eyes ?? [0.95, 0.95]) : undefined,
-        liveness: opts.liveness ? { score: s.passive, live: true, probs: [] } : undefined,
-      };
-      return { width: 64, height: 64, faces: [face], primary: 0 };
-    },
-  };
-  return engine as unknown as VisionEngine & { frame: number };
-}
+const scripted = (script: (i: number) => Script) =>
+  scriptedEngine((opts, i) => {
+    const s = script(i);
+    return [scriptedFace({ embedding: EMB, eyesOpen: opts.eyes ? (s.eyes ?? [0.95, 0.95]) : undefined, liveness: opts.liveness ? { score: s.passive, live: true, probs: [] } : undefined })];
+  });
 
 /** The passive feature (mean logit) is the only evidence: live above logit 0. */
 const cal: Calibration = { about: 'test', intercept: 0, cues: { passive: { weight: 1, center: 0, cap: 10 } } };
-const passiveOnly: Cue[] = [(await import('../../../core/vision/pad/passive.ts')).passiveCue];
+const passiveOnly: Cue[] = [passiveCue];
 
 async function run(liveness: z.input<typeof livenessConfigSchema>, script: (i: number) => Script, frames: number, opts: { random?: () => number } = {}) {
-  let clock = 1_000_000;
+  const clock = { t: 1_000_000 };
   const gallery = new Gallery(galleryConfigSchema.parse({ maxTemplates: 8, kernel: { type: 'js', threads: 1 } }));
   gallery.addTemplate('p1', EMB);
   const prompts: string[] = [];
   const config = livenessConfigSchema.parse(liveness);
   const loop = new RecognitionLoop({
     camera: new EventEmitter() as unknown as Camera,
-    engine: scriptedEngine(script),
+    engine: scripted(script),
     gallery,
     config: recognitionConfigSchema.parse({ door: 'd', matchThreshold: 0.5 }),
     policy: policyConfigSchema.parse({ unscheduledAccess: 'all' }),
     person: (id) => ({ id }),
     groups: () => ({}),
     act: async () => {},
-    now: () => clock,
+    now: () => clock.t,
     liveness: { config, calibration: cal, cues: config.level === 'off' ? [] : passiveOnly, eyes: true, prompt: (t) => prompts.push(t), random: opts.random },
   });
   const decisions: DecisionEvent[] = [];
@@ -82,10 +63,7 @@ async function run(liveness: z.input<typeof livenessConfigSchema>, script: (i: n
   loop.on('decision', (d) => decisions.push(d));
   loop.on('liveness', (e) => live.push(e));
   loop.on('challenge', (c) => challenges.push(c));
-  for (let i = 0; i < frames; i++) {
-    clock += 100;
-    await loop.processFrame({ data: Buffer.from([0xff, 0xd8]), format: 'jpeg', ts: clock, seq: i });
-  }
+  await feedFrames(loop, frames, clock);
   await gallery.close();
   return { decisions, live, challenges, prompts };
 }

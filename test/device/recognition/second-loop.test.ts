@@ -4,8 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { defaultVisionConfig } from '../../../core/vision/config.ts';
-import type { Analysis, AnalyzeOptions, FaceResult, VisionEngine } from '../../../core/vision/engine.ts';
+import type { AnalyzeOptions } from '../../../core/vision/engine.ts';
 import type { Camera } from '../../../device/camera/types.ts';
 import { galleryConfigSchema } from '../../../device/gallery/config.ts';
 import { Gallery } from '../../../device/gallery/gallery.ts';
@@ -13,6 +12,7 @@ import { livenessConfigSchema } from '../../../device/liveness/config.ts';
 import { policyConfigSchema } from '../../../device/policy/config.ts';
 import { recognitionConfigSchema } from '../../../device/recognition/config.ts';
 import { RecognitionLoop, type DecisionEvent } from '../../../device/recognition/loop.ts';
+import { feedFrames, scriptedEngine, scriptedFace } from './scripted.ts';
 
 /** Unit vector with cosine `c` to axis 0. */
 const at = (c: number, dim = 512) => {
@@ -23,7 +23,7 @@ const at = (c: number, dim = 512) => {
 };
 
 async function run(mainScore: number, secondScore: number, opts: { withSecondTemplate?: boolean; frames?: number } = {}) {
-  let clock = 1_000_000;
+  const clock = { t: 1_000_000 };
   const gallery = new Gallery(galleryConfigSchema.parse({ maxTemplates: 8, kernel: { type: 'js', threads: 1 } }));
   const enrolled = new Float32Array(512);
   enrolled[0] = 1;
@@ -31,24 +31,10 @@ async function run(mainScore: number, secondScore: number, opts: { withSecondTem
   enrolledSecond[0] = 1;
   gallery.setPerson('p1', [enrolled], opts.withSecondTemplate === false ? [] : [enrolledSecond]);
   const asked: AnalyzeOptions[] = [];
-  const engine = {
-    config: defaultVisionConfig(),
-    decode: async () => ({ width: 64, height: 64, data: new Uint8Array(64 * 64 * 3) }),
-    analyze: async (_img: unknown, o: AnalyzeOptions): Promise<Analysis> => {
-      asked.push(o);
-      const face: FaceResult = {
-        box: [16, 16, 48, 48],
-        score: 0.99,
-        landmarks: [],
-        landmarks68: [],
-        pose: { yaw: 0, pitch: 0, roll: 0 },
-        quality: { ok: true, reasons: [], size: 32, sharpness: 100, brightness: 120 },
-        embedding: at(mainScore),
-        aligned: o.keepAligned ? new Float32Array(3 * 112 * 112) : undefined,
-      };
-      return { width: 64, height: 64, faces: [face], primary: 0 };
-    },
-  } as unknown as VisionEngine;
+  const engine = scriptedEngine((o) => {
+    asked.push(o);
+    return [scriptedFace({ embedding: at(mainScore), aligned: o.keepAligned ? new Float32Array(3 * 112 * 112) : undefined })];
+  });
   let embeds = 0;
   const secondEmbedder = {
     embed: async (aligned: Float32Array) => {
@@ -68,15 +54,12 @@ async function run(mainScore: number, secondScore: number, opts: { withSecondTem
     person: (id) => ({ id }),
     groups: () => ({}),
     act: async () => {},
-    now: () => clock,
+    now: () => clock.t,
     liveness: { config, calibration: { about: 't', intercept: 0, cues: {} }, cues: [], eyes: false },
   });
   const decisions: DecisionEvent[] = [];
   loop.on('decision', (d: DecisionEvent) => decisions.push(d));
-  for (let i = 0; i < (opts.frames ?? 6); i++) {
-    clock += 100;
-    await loop.processFrame({ seq: i, ts: clock, format: 'jpeg', data: Buffer.alloc(0) } as never);
-  }
+  await feedFrames(loop, opts.frames ?? 6, clock);
   await gallery.close();
   return { embeds, decisions, asked };
 }
