@@ -20,6 +20,7 @@ import type { GatewayStore } from './store/types.ts';
 import { provisionDevice, type ProvisionOptions, type ProvisionResult } from './sync/provision.ts';
 import { GatewaySync } from './sync/service.ts';
 import { serveUi } from './ui/serve.ts';
+import { openSecondEmbedder } from '../device/gallery/second-model.ts';
 import { createEnrolment, type Enrolment } from './enrol/enrol.ts';
 
 const log = createLogger('gateway');
@@ -94,7 +95,10 @@ export async function startGateway(config: GatewayConfig, o: GatewayOverrides = 
 
     const engine = o.engine ?? (await VisionEngine.create(config.vision, { storeDir: config.store.dir }));
     if (!o.engine) cleanup.push(() => engine.close());
-    const enrolment = createEnrolment({ store, engine, config: config.enrol, metrics });
+    // The doors' second embedding, opened as their gallery.secondEmbedding 'auto' does: used when installed.
+    const secondEmbedder = await openSecondEmbedder({ secondEmbedding: 'auto' }, config.vision);
+    if (secondEmbedder) cleanup.push(() => secondEmbedder.release());
+    const enrolment = createEnrolment({ store, engine, secondEmbedder, config: config.enrol, metrics });
 
     const sync = new GatewaySync({
       config: config.sync,

@@ -70,8 +70,16 @@ export const personWireSchema = z.strictObject({
   schedules: z.array(scheduleWireSchema),
   /** Each template sealed to the receiving device. */
   templates: z.array(sealedBoxSchema),
+  /**
+   * The second embedding's template of each main one, index by index (null: that photo has none),
+   * sealed like them under their own context. Sent only to a device whose `sync` lists the
+   * `second-templates` feature; absent: main templates only.
+   */
+  secondTemplates: z.array(sealedBoxSchema.nullable()).optional(),
 });
 export type PersonWire = z.output<typeof personWireSchema>;
+/** Feature a device lists in `sync` to receive PersonWire.secondTemplates (an older device's strict schema would refuse the key). */
+export const SECOND_TEMPLATES_FEATURE = 'second-templates';
 export const groupWireSchema = z.strictObject({ id: z.string().min(1), name: z.string(), schedules: z.array(scheduleWireSchema) });
 
 export const bodySchemas = {
@@ -100,6 +108,8 @@ export const bodySchemas = {
       cursor: z.number().int().nonnegative().nullable(),
       /** Echo of the last page's `snapshot`: continue (or confirm) that snapshot. */
       snapshot: z.string().max(64).optional(),
+      /** What this device accepts beyond the base contract: `second-templates` (PersonWire.secondTemplates). */
+      features: z.array(z.string().min(1).max(32)).max(16).optional(),
     }),
     response: z.strictObject({
       tid,

@@ -3,7 +3,7 @@
  * direction, QoS, retain flag and an example payload that is checked against the body schema
  * (a test parses every example), so the documentation cannot drift from what the code accepts.
  */
-import { bodySchemas, topics, ttlMs, type DownKind, type UpKind } from './contract.ts';
+import { bodySchemas, SECOND_TEMPLATES_FEATURE, topics, ttlMs, type DownKind, type UpKind } from './contract.ts';
 
 // Placeholders in the right alphabet and length (32-byte key, 12-byte nonce, 2,048-byte template + tag abbreviated).
 const fill = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 37 + seed) & 255)).toString('base64url');
@@ -35,7 +35,7 @@ export const exampleBodies: { [K in UpKind]: unknown } & { [K in DownKind]: unkn
       },
     ],
   },
-  sync: { tid: '5c0e2b8a-0d7e-4a55-b1a8-6f3f1c9e2d40', cursor: 1842 },
+  sync: { tid: '5c0e2b8a-0d7e-4a55-b1a8-6f3f1c9e2d40', cursor: 1842, features: [SECOND_TEMPLATES_FEATURE] },
   response: { tid: '9f1d7c3e-52aa-4c0b-8e61-0a4b2f7d9c15', ok: true, result: { live: 0.97, quality: 0.92, template: box } },
   ack: { upTo: 5121, received: 1, duplicates: 0 },
   changes: {
@@ -55,6 +55,7 @@ export const exampleBodies: { [K in UpKind]: unknown } & { [K in DownKind]: unkn
         groups: ['staff'],
         schedules: [{ door: 'main', days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '07:00', to: '19:00' }],
         templates: [box],
+        secondTemplates: [box],
       },
     ],
     deleted: ['p-0977'],
@@ -78,12 +79,12 @@ const describeUp: Record<UpKind, string> = {
   hello: 'First message after `portier join` (and on every connect until pinned): the device announces its public keys, proved with the join secret and signed by the announced key.',
   status: 'Door, camera, GPIO driver, gallery size, outbox depth, sync cursor and versions; on connect, on change and every `sync.statusIntervalMs`.',
   audit: 'A batch of outbox events (decisions, door events, security events), oldest first; one batch in flight, resent until acknowledged.',
-  sync: 'Ask for register changes after `cursor` (null: none yet, snapshot).',
+  sync: 'Ask for register changes after `cursor` (null: none yet, snapshot). `features`: `second-templates` asks for the second embedding templates in `changes` (a device without it gets main templates only; a gateway older than the feature refuses the key, so upgrade the gateway first).',
   response: 'Answer to a command, same `tid`. enrol-here carries the template sealed to the gateway.',
 };
 const describeDown: Record<DownKind, string> = {
   ack: 'The batch up to `upTo` is stored (exactly once); only this moves the device outbox forward.',
-  changes: 'A page of the register as this device may see it (need to know); templates sealed to the device. `reset` = snapshot: keep only `keep`. `more` = ask again from `to`.',
+  changes: 'A page of the register as this device may see it (need to know); templates sealed to the device (`secondTemplates`, index by index with `templates`, null where a photo has none: the second embedding templates, only to a device that asked for them). `reset` = snapshot: keep only `keep`. `more` = ask again from `to`.',
   command: '`unlock` (reason), `resync` (forget the cursor) or `enrol-here` (capture a live approach for `personId`). Expires after 30 s.',
   notify: 'The register head moved; a device behind it sends `sync`.',
 };

@@ -62,12 +62,18 @@ export function openSealed(privateKey: KeyObject, context: string, box: SealedBo
 /** Context of a template sealed for one recipient and one person. */
 export const templateContext = (recipient: string, personId: string) => `template|${recipient}|${personId}`;
 
-export function sealEmbedding(recipientPublicKey: string, recipient: string, personId: string, embedding: Float32Array): SealedBox {
-  return sealTo(recipientPublicKey, templateContext(recipient, personId), new Uint8Array(embedding.buffer, embedding.byteOffset, embedding.byteLength));
+/** Context of a second-embedding template: its own label, so it can never stand in for a main one. */
+export const secondTemplateContext = (recipient: string, personId: string) => `second-template|${recipient}|${personId}`;
+
+const contextOf = (kind: 'main' | 'second', recipient: string, personId: string) =>
+  kind === 'second' ? secondTemplateContext(recipient, personId) : templateContext(recipient, personId);
+
+export function sealEmbedding(recipientPublicKey: string, recipient: string, personId: string, embedding: Float32Array, kind: 'main' | 'second' = 'main'): SealedBox {
+  return sealTo(recipientPublicKey, contextOf(kind, recipient, personId), new Uint8Array(embedding.buffer, embedding.byteOffset, embedding.byteLength));
 }
 
-export function openEmbedding(privateKey: KeyObject, recipient: string, personId: string, box: SealedBox): Float32Array {
-  const plain = openSealed(privateKey, templateContext(recipient, personId), box);
+export function openEmbedding(privateKey: KeyObject, recipient: string, personId: string, box: SealedBox, kind: 'main' | 'second' = 'main'): Float32Array {
+  const plain = openSealed(privateKey, contextOf(kind, recipient, personId), box);
   if (plain.length === 0 || plain.length % 4 !== 0) throw new SealError('sealed template is not a whole number of floats');
   const out = new Float32Array(plain.length / 4);
   new Uint8Array(out.buffer).set(plain);

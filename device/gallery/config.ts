@@ -38,7 +38,7 @@ export const galleryConfigSchema = z.strictObject({
     .enum(['auto', 'on', 'off'])
     .default('auto')
     .describe(
-      "Second face embedding (MobileFaceNet, 192-d) fused near the threshold: 'auto' (default) uses it when its model file is in vision.modelDir, 'on' refuses to start without it, 'off' never loads it. With it, the threshold is derived on the scores the door votes with (fused within fusionBand of it, needs device/gallery/background-second.bin). Measured (eval --identify, one photo): TPIR at FPIR 1% 95.3% vs 93.2% for the main model alone, at 0.1% 93.0% vs 88.7%; at recognition.targetFpir 0.01 the derivation lets 1.04-2.00% of unknown visitors through at 100-491 people (main alone 0.9-1.8%). Device enrolment stores a second template beside the main one; people synced from the gateway have none yet and are matched by the main model alone.",
+      "Second face embedding (MobileFaceNet, 192-d) fused near the threshold: 'auto' (default) uses it when its model file is in vision.modelDir, 'on' refuses to start without it, 'off' never loads it. With it, the threshold is derived on the scores the door votes with (fused within fusionBand of it, needs device/gallery/background-second.bin). Measured (eval --identify, one photo): TPIR at FPIR 1% 95.3% vs 93.2% for the main model alone, at 0.1% 93.0% vs 88.7%; at recognition.targetFpir 0.01 the derivation lets 1.04-2.00% of unknown visitors through at 100-491 people (main alone 0.9-1.8%). Device enrolment stores a second template beside the main one, and so does gateway enrolment when the model is installed on the gateway (synced with the person); people without one are matched by the main model alone.",
     ),
   fusionBand: z
     .number()

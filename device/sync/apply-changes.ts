@@ -1,5 +1,6 @@
 /**
- * Apply one page of the register change log. Every sealed template is opened first; if one does
+ * Apply one page of the register change log. Every sealed template (and second-embedding
+ * template, when the gateway sent them) is opened first; if one does
  * not open (sealed to another device or person, tampered) the whole page is refused and nothing
  * changes. Then: persons and templates in one SQLite transaction, the in-memory gallery, and
  * last the groups, policy and cursor in one settings write. A crash in between only makes the
@@ -18,7 +19,7 @@ const log = createLogger('sync');
 export interface SyncGallery {
   readonly dim: number;
   readonly personCount: number;
-  setPerson(personId: string, embeddings: ArrayLike<number>[]): void;
+  setPerson(personId: string, embeddings: ArrayLike<number>[], second?: ArrayLike<number>[]): void;
   removePerson(personId: string): boolean;
   has(personId: string): boolean;
 }
@@ -45,19 +46,35 @@ export interface ApplySummary {
 
 type Changes = DownBody<'changes'>;
 
-/** Open every template of the page or throw ChangesRefused. */
-export function openTemplates(d: Pick<ApplyDeps, 'deviceId' | 'gallery' | 'sealPrivateKey'>, body: Changes): Map<string, Float32Array[]> {
-  const out = new Map<string, Float32Array[]>();
+/** One synced template: the main embedding and, when the gateway had one, the second model's of the same face. */
+export interface SyncedTemplate {
+  main: Float32Array;
+  second: Float32Array | null;
+}
+
+/** Open every template (and second template) of the page or throw ChangesRefused. */
+export function openTemplates(d: Pick<ApplyDeps, 'deviceId' | 'gallery' | 'sealPrivateKey'>, body: Changes): Map<string, SyncedTemplate[]> {
+  const out = new Map<string, SyncedTemplate[]>();
   for (const p of body.people) {
-    const embs = p.templates.map((box, i) => {
-      let e: Float32Array;
+    const seconds = p.secondTemplates;
+    if (seconds && seconds.length !== p.templates.length) throw new ChangesRefused(`person ${p.id} has ${seconds.length} second templates for ${p.templates.length} templates`);
+    let secondDim: number | undefined;
+    const embs = p.templates.map((box, i): SyncedTemplate => {
+      let main: Float32Array;
+      let second: Float32Array | null = null;
+      const secondBox = seconds?.[i];
       try {
-        e = openEmbedding(d.sealPrivateKey, d.deviceId, p.id, box);
+        main = openEmbedding(d.sealPrivateKey, d.deviceId, p.id, box);
+        if (secondBox) second = openEmbedding(d.sealPrivateKey, d.deviceId, p.id, secondBox, 'second');
       } catch (err) {
         throw new ChangesRefused(`template ${i} of person ${p.id}: ${(err as Error).message}`);
       }
-      if (e.length !== d.gallery.dim) throw new ChangesRefused(`template ${i} of person ${p.id} has ${e.length} values, the gallery expects ${d.gallery.dim}`);
-      return e;
+      if (main.length !== d.gallery.dim) throw new ChangesRefused(`template ${i} of person ${p.id} has ${main.length} values, the gallery expects ${d.gallery.dim}`);
+      if (second) {
+        secondDim ??= second.length;
+        if (second.length !== secondDim) throw new ChangesRefused(`second template ${i} of person ${p.id} has ${second.length} values, the others ${secondDim}`);
+      }
+      return { main, second };
     });
     out.set(p.id, embs);
   }
@@ -82,8 +99,8 @@ export async function applyChanges(d: ApplyDeps, body: Changes): Promise<ApplySu
     for (const p of body.people) {
       store.persons.upsert({ id: p.id, name: p.name, active: p.active, validFrom: p.validFrom, validUntil: p.validUntil, groups: p.groups, schedules: p.schedules });
       store.templates.removePerson(p.id);
-      for (const e of embeddings.get(p.id)!) {
-        store.templates.add(p.id, e);
+      for (const t of embeddings.get(p.id)!) {
+        store.templates.add(p.id, t.main, t.second ?? undefined);
         templates++;
       }
     }
@@ -93,7 +110,8 @@ export async function applyChanges(d: ApplyDeps, body: Changes): Promise<ApplySu
   for (const p of body.people) {
     const embs = embeddings.get(p.id)!;
     try {
-      if (embs.length) gallery.setPerson(p.id, embs);
+      // No second template (an older gateway, or photos enrolled without the model): the person matches on the main score.
+      if (embs.length) gallery.setPerson(p.id, embs.map((t) => t.main), embs.flatMap((t) => (t.second ? [t.second] : [])));
       else gallery.removePerson(p.id);
     } catch (err) {
       // Stored, but not searchable until there is room (gallery.maxTemplates); say so loudly.

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '../../core/log/logger.ts';
-import type { DownBody } from '../../core/sync/contract.ts';
+import { type DownBody, SECOND_TEMPLATES_FEATURE } from '../../core/sync/contract.ts';
 import { type ApplySummary, ChangesRefused } from './apply-changes.ts';
 import type { SyncState } from './state.ts';
 import type { UpLink } from './uplink.ts';
@@ -51,7 +51,8 @@ export class RegisterSync {
     }, this.o.ackTimeoutMs * 2);
     timer.unref?.();
     this.inflight = { tid, timer };
-    void this.o.up.send('sync', { tid, cursor: this.o.state.current.cursor, ...(this.snapshot ? { snapshot: this.snapshot } : {}) });
+    // features: this device takes second-embedding templates (a gateway sends them only when asked).
+    void this.o.up.send('sync', { tid, cursor: this.o.state.current.cursor, ...(this.snapshot ? { snapshot: this.snapshot } : {}), features: [SECOND_TEMPLATES_FEATURE] });
   }
 
   /** After a reconnect or the gateway coming back: whatever was asked is asked again. */

@@ -4,6 +4,10 @@
  * count, box, quality reasons, duplicate warning) -> encrypted template (+ photo when kept).
  * Unlike the device's all-or-nothing enrolment, each photo stands alone: the admin sees which
  * ones were taken and why the others were not.
+ *
+ * With the second embedder (gateway.ts opens it like the device: when its model is installed),
+ * each accepted photo also stores the second model's template of the same aligned crop, which
+ * the sync sends to the doors that take it.
  */
 import type { AnalyzeOptions, Analysis } from '../../core/vision/engine.ts';
 import { createLogger } from '../../core/log/logger.ts';
@@ -61,6 +65,8 @@ export interface AddTemplateOptions {
   /** Store even when the face matches another person (onDuplicate=refuse). */
   force?: boolean;
   quality?: number | null;
+  /** The second embedding's template of the same face, stored in the same row. */
+  second?: Float32Array | null;
 }
 
 export interface Enrolment {
@@ -68,7 +74,7 @@ export interface Enrolment {
   /** Templates in the duplicate index. */
   readonly size: number;
   /** Analyse one photo without storing anything. */
-  analyzePhoto(data: Uint8Array, name: string): Promise<{ feedback: PhotoFeedback; embedding: Float32Array | null; score: number | null }>;
+  analyzePhoto(data: Uint8Array, name: string): Promise<{ feedback: PhotoFeedback; embedding: Float32Array | null; second: Float32Array | null; score: number | null }>;
   /** Analyse and store each photo that passes; one feedback per photo, in order. */
   enrolPhotos(personId: string, photos: { name: string; data: Uint8Array; contentType?: string | null }[], opts?: { force?: boolean; source?: string }): Promise<PhotoFeedback[]>;
   /** Store a template made elsewhere (enrol-here from a device) with the same duplicate check. */
@@ -85,6 +91,8 @@ export interface Enrolment {
 export interface EnrolmentDeps {
   store: GatewayStore;
   engine: EnrolEngine;
+  /** The second embedder (core/vision/second-embedder.ts), when installed: each accepted photo gets a second template. */
+  secondEmbedder?: { embed(aligned: Float32Array): Promise<Float32Array> };
   config?: Partial<GatewayEnrolConfig>;
   /** Counts each photo/template outcome: enrolled, rejected (quality), duplicate, limit. */
   metrics?: { recordEnrolment?(result: string): void };
@@ -101,7 +109,7 @@ export function sniffImageType(b: Uint8Array): string | null {
 }
 
 export function createEnrolment(deps: EnrolmentDeps): Enrolment {
-  const { store, engine } = deps;
+  const { store, engine, secondEmbedder: second } = deps;
   const config = gatewayEnrolConfigSchema.parse(deps.config ?? {});
   const index = new TemplateIndex();
   for (const t of store.templates.all()) index.add(t.id, t.personId, t.embedding);
@@ -152,7 +160,7 @@ export function createEnrolment(deps: EnrolmentDeps): Enrolment {
       count('limit');
       return { accepted: false, refusal: 'limit', duplicateOf: dup, template: null };
     }
-    const template = store.templates.add(personId, embedding, { source, quality: opts.quality ?? null });
+    const template = store.templates.add(personId, embedding, { source, quality: opts.quality ?? null, second: opts.second ?? null });
     index.add(template.id, personId, embedding);
     count('enrolled');
     changed();
@@ -164,18 +172,18 @@ export function createEnrolment(deps: EnrolmentDeps): Enrolment {
     const feedback: PhotoFeedback = { name, width: null, height: null, faces: 0, box: null, quality: { ok: false, reasons: [] }, accepted: false, refusal: 'quality', duplicateOf: null, templateId: null };
     let a: Analysis;
     try {
-      a = await serial(() => engine.analyzeImage(data, { embed: 'passing', liveness: false }));
+      a = await serial(() => engine.analyzeImage(data, { embed: 'passing', liveness: false, keepAligned: second !== undefined }));
     } catch (err) {
       if ((err as Error)?.name !== 'ImageDecodeError') throw err;
       feedback.quality.reasons = ['not_an_image'];
-      return { feedback, embedding: null, score: null };
+      return { feedback, embedding: null, second: null, score: null };
     }
     feedback.width = a.width;
     feedback.height = a.height;
     feedback.faces = a.faces.length;
     if (a.faces.length === 0) {
       feedback.quality.reasons = ['no_face'];
-      return { feedback, embedding: null, score: null };
+      return { feedback, embedding: null, second: null, score: null };
     }
     const face = a.faces[a.primary >= 0 ? a.primary : 0];
     feedback.box = face.box.map(round) as PhotoFeedback['box'];
@@ -185,7 +193,10 @@ export function createEnrolment(deps: EnrolmentDeps): Enrolment {
     feedback.quality = { ok: reasons.size === 0, reasons: [...reasons] };
     const embedding = feedback.quality.ok && face.embedding ? face.embedding : null;
     if (feedback.quality.ok && !embedding) throw new Error('vision engine passed a face without an embedding');
-    return { feedback, embedding, score: face.score };
+    // The same aligned crop as the main embedding; only for a photo that will be offered for storage.
+    const aligned = face.aligned;
+    const secondEmb = embedding && second && aligned ? await serial(() => second.embed(aligned)) : null;
+    return { feedback, embedding, second: secondEmb, score: face.score };
   }
 
   return {
@@ -198,11 +209,15 @@ export function createEnrolment(deps: EnrolmentDeps): Enrolment {
       if (!store.people.get(personId)) throw new StoreError('not_found', `person ${personId} does not exist`);
       const out: PhotoFeedback[] = [];
       for (const p of photos) {
-        const { feedback, embedding, score } = await analyzePhoto(p.data, p.name);
+        const { feedback, embedding, second: secondEmb, score } = await analyzePhoto(p.data, p.name);
         if (!embedding) count('rejected');
         else {
           // Re-checked after the await: the person may have been deleted meanwhile.
-          const r = addTemplate(personId, embedding, opts.source ?? 'upload', { force: opts.force, quality: score === null ? null : Math.round(score * 1000) / 1000 });
+          const r = addTemplate(personId, embedding, opts.source ?? 'upload', {
+            force: opts.force,
+            quality: score === null ? null : Math.round(score * 1000) / 1000,
+            second: secondEmb,
+          });
           feedback.accepted = r.accepted;
           feedback.refusal = r.refusal;
           feedback.duplicateOf = r.duplicateOf;

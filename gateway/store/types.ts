@@ -78,10 +78,13 @@ export interface TemplateMeta {
 
 export interface TemplateRecord extends TemplateMeta {
   embedding: Float32Array;
+  /** The second embedding's template of the same face (null: none, or it failed authentication). */
+  second: Float32Array | null;
 }
 
 export interface TemplatesRepo {
-  add(personId: string, embedding: Float32Array, opts: { source: string; quality?: number | null }): TemplateMeta;
+  /** `second`: the second embedding of the same face, stored in the same row. */
+  add(personId: string, embedding: Float32Array, opts: { source: string; quality?: number | null; second?: Float32Array | null }): TemplateMeta;
   get(id: string): TemplateMeta | undefined;
   /** Decrypted templates of one person, oldest first; a row failing authentication is logged and left out. */
   list(personId: string): TemplateRecord[];

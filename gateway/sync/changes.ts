@@ -1,10 +1,11 @@
 /**
  * One `changes` page for one device: the register entities changed after its cursor, each as
  * its current state seen from that device (need to know), templates sealed to the device's
- * X25519 key. A device without a cursor, with one older than the purged tombstones, or whose
- * door changed gets a snapshot: `reset` with the full list of ids to keep, then the same pages.
+ * X25519 key (with their second-embedding templates for a device that takes them). A device
+ * without a cursor, with one older than the purged tombstones, or whose door changed gets a
+ * snapshot: `reset` with the full list of ids to keep, then the same pages.
  */
-import type { DownBody } from '../../core/sync/contract.ts';
+import type { DownBody, PersonWire } from '../../core/sync/contract.ts';
 import { sealEmbedding } from '../../core/sync/seal.ts';
 import type { DeviceRecord, GatewayStore, Group } from '../store/types.ts';
 import { visibleAtDoor } from './visibility.ts';
@@ -18,6 +19,8 @@ export interface ChangesOptions {
   now: number;
   /** The device is inside a snapshot (it echoed the id and sits at its last page): no new reset. */
   continuing?: boolean;
+  /** The device listed the `second-templates` feature: send PersonWire.secondTemplates (its strict schema takes them). */
+  secondTemplates?: boolean;
 }
 
 export function buildChanges(store: GatewayStore, device: DeviceRecord, cursor: number | null, o: ChangesOptions): DownBody<'changes'> {
@@ -54,14 +57,20 @@ export function buildChanges(store: GatewayStore, device: DeviceRecord, cursor: 
         continue;
       }
       const list = store.templates.list(p.id);
-      if (body.people.length > 0 && sealed + list.length > MAX_TEMPLATES_PER_PAGE) {
+      const withSecond = o.secondTemplates ? list.filter((t) => t.second).length : 0;
+      // A sealed 192-d second template is under half the size of a main one.
+      const weight = list.length + withSecond / 2;
+      if (body.people.length > 0 && sealed + weight > MAX_TEMPLATES_PER_PAGE) {
         cut = true;
         break;
       }
-      sealed += list.length;
+      sealed += weight;
       body.to = e.seq;
       const templates = list.map((t) => sealEmbedding(sealKey, device.id, p.id, t.embedding));
-      body.people.push({ id: p.id, name: p.name, active: p.active, validFrom: p.validFrom, validUntil: p.validUntil, groups: p.groups, schedules: p.schedules, templates });
+      const person: PersonWire = { id: p.id, name: p.name, active: p.active, validFrom: p.validFrom, validUntil: p.validUntil, groups: p.groups, schedules: p.schedules, templates };
+      // Index by index with `templates`; left out when no template has one (the page stays as before).
+      if (withSecond > 0) person.secondTemplates = list.map((t) => (t.second ? sealEmbedding(sealKey, device.id, p.id, t.second, 'second') : null));
+      body.people.push(person);
       continue;
     }
     body.to = e.seq;

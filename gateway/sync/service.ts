@@ -14,7 +14,7 @@ import { writeFileAtomicSync } from '../../core/fs/atomic.ts';
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { createLogger } from '../../core/log/logger.ts';
-import { bodySchemas, GATEWAY, parseTopic, topics, ttlMs, type DownBody, type DownKind, type UpBody, type UpKind } from '../../core/sync/contract.ts';
+import { bodySchemas, GATEWAY, parseTopic, SECOND_TEMPLATES_FEATURE, topics, ttlMs, type DownBody, type DownKind, type UpBody, type UpKind } from '../../core/sync/contract.ts';
 import { keyId, SequenceSource, signEnvelope, verifyEnvelope, type RejectReason } from '../../core/sync/envelope.ts';
 import { importPublicKey, type KeySet } from '../../core/sync/keys.ts';
 import { openEmbedding, type SealedBox } from '../../core/sync/seal.ts';
@@ -286,7 +286,13 @@ export class GatewaySync extends EventEmitter {
       if (device.snapshotRequired) device = store.devices.update(deviceId, { snapshotRequired: false });
     }
     const continuing = echoed && !snap.done && body.cursor === snap.to;
-    const changes = buildChanges(store, device, body.cursor, { pageSize: this.deps.config.pageSize, tid: body.tid, now: this.now(), continuing });
+    const changes = buildChanges(store, device, body.cursor, {
+      pageSize: this.deps.config.pageSize,
+      tid: body.tid,
+      now: this.now(),
+      continuing,
+      secondTemplates: body.features?.includes(SECOND_TEMPLATES_FEATURE) ?? false,
+    });
     if (changes.reset || continuing) {
       const id = continuing ? snap!.id : randomUUID();
       this.snapshots.set(deviceId, { id, to: changes.to, done: !changes.more });

@@ -14,9 +14,10 @@ import { keyId, signEnvelope } from '../../core/sync/envelope.ts';
 import { generateKeySet, readKeySetFile } from '../../core/sync/keys.ts';
 import type { VisionEngine } from '../../core/vision/engine.ts';
 import { quantizeInto } from '../../device/gallery/quantize.ts';
+import { secondModelPresent } from '../../device/gallery/second-model.ts';
 import type { SimulatedGpio } from '../../device/gpio/simulated.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
-import { fixture, hasModels, makeEngine, skipReason } from '../helpers.ts';
+import { fixture, hasModels, makeEngine, repoRoot, skipReason } from '../helpers.ts';
 import { ALL_WEEK, ApiClient, startJoinedDevice, startTestGateway, tempDir, waitFor, type JoinedDevice } from './helpers.ts';
 
 const ADMIN = { username: 'broker-admin', password: 'broker-admin-password-1234' };
@@ -78,6 +79,12 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('gateway + two devices
     const reachMs = Date.now() - t0;
     console.log(`enrolment reached both devices ${reachMs} ms after the upload answered`);
     expect(reachMs).toBeLessThan(2000);
+    // With the second model installed the gateway enrols its template too, and both doors hold it.
+    if (secondModelPresent(join(repoRoot, 'models'))) {
+      expect(gw.store.templates.list('grace')[0].second).toHaveLength(192);
+      expect(a.device.gallery.hasSecond('grace') && b.device.gallery.hasSecond('grace')).toBe(true);
+      expect(a.device.store.templates.listSecond('grace')).toHaveLength(1);
+    }
 
     const before = relayPulses(a);
     const granted = new Promise((res) => a.device.on('decision', (d) => d.granted && d.personId === 'grace' && res(d)));
@@ -197,24 +204,27 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('gateway + two devices
 
   it('lets nobody on the broker read a template: no payload carries the embedding in any encoding', async () => {
     const [t] = gw.store.templates.list('grace');
-    const f32 = Buffer.from(t.embedding.buffer, t.embedding.byteOffset, t.embedding.byteLength);
-    const norm = new Float32Array(t.embedding.length);
-    let ss = 0;
-    for (const v of t.embedding) ss += v * v;
-    for (let i = 0; i < norm.length; i++) norm[i] = t.embedding[i] / Math.sqrt(ss);
-    const q = new Int8Array(norm.length);
-    quantizeInto(norm, q);
-    const i8 = Buffer.from(q.buffer);
     const needles: Buffer[] = [];
-    for (const raw of [f32, Buffer.from(norm.buffer), i8]) {
-      needles.push(raw.subarray(0, 24));
-      for (const k of [0, 3, 6]) {
-        const part = raw.subarray(k, k + 24);
-        needles.push(Buffer.from(part.toString('base64')), Buffer.from(part.toString('base64url')), Buffer.from(part.toString('hex')));
+    // The main template and, when enrolled, the second one.
+    for (const e of [t.embedding, ...(t.second ? [t.second] : [])]) {
+      const f32 = Buffer.from(e.buffer, e.byteOffset, e.byteLength);
+      const norm = new Float32Array(e.length);
+      let ss = 0;
+      for (const v of e) ss += v * v;
+      for (let i = 0; i < norm.length; i++) norm[i] = e[i] / Math.sqrt(ss);
+      const q = new Int8Array(norm.length);
+      quantizeInto(norm, q);
+      const i8 = Buffer.from(q.buffer);
+      for (const raw of [f32, Buffer.from(norm.buffer), i8]) {
+        needles.push(raw.subarray(0, 24));
+        for (const k of [0, 3, 6]) {
+          const part = raw.subarray(k, k + 24);
+          needles.push(Buffer.from(part.toString('base64')), Buffer.from(part.toString('base64url')), Buffer.from(part.toString('hex')));
+        }
       }
+      // Decimal renderings of the first values, as a JSON array of floats would show them.
+      for (const v of [...e.subarray(0, 3), ...norm.subarray(0, 3)]) needles.push(Buffer.from(v.toFixed(5)));
     }
-    // Decimal renderings of the first values, as a JSON array of floats would show them.
-    for (const v of [...t.embedding.subarray(0, 3), ...norm.subarray(0, 3)]) needles.push(Buffer.from(v.toFixed(5)));
     const templatesSeen = seen.filter((m) => m.topic.endsWith('/down/changes') && m.payload.includes('"templates":[{'));
     expect(templatesSeen.length, 'changes with sealed templates did cross the broker').toBeGreaterThan(0);
     for (const m of seen) for (const n of needles) expect(m.payload.includes(n), `${m.topic} leaks template bytes`).toBe(false);

@@ -22,7 +22,7 @@ export class StoreCorruptError extends Error {
   }
 }
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA_V1 = `
   CREATE TABLE IF NOT EXISTS people (
@@ -136,12 +136,20 @@ const SCHEMA_V1 = `
   CREATE INDEX IF NOT EXISTS audit_device ON audit_log(device_id, ts);
 `;
 
+/** v2: the second embedding's template beside the main one, sealed the same way (null: none, as in every older row). */
+const SCHEMA_V2 = `
+  ALTER TABLE templates ADD COLUMN second_nonce BLOB;
+  ALTER TABLE templates ADD COLUMN second_tag BLOB;
+  ALTER TABLE templates ADD COLUMN second_data BLOB;
+`;
+
 function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) throw new Error(`gateway database schema v${version} is newer than this gateway (v${SCHEMA_VERSION}); upgrade the gateway`);
   if (version === SCHEMA_VERSION) return;
   db.transaction(() => {
-    db.exec(SCHEMA_V1);
+    if (version < 1) db.exec(SCHEMA_V1);
+    if (version < 2) db.exec(SCHEMA_V2);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }

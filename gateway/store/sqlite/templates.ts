@@ -1,12 +1,13 @@
 /**
  * Encrypted templates (several per person) and, only when keepPhotos is on, encrypted enrolment
- * photos. A template change touches the person in the register log: devices fetch a person with
+ * photos. A row may carry the second embedding's template of the same face (nullable columns,
+ * schema v2; older rows have none and stay valid). A template change touches the person in the register log: devices fetch a person with
  * their templates, so a new or removed template is a change of that person.
  */
 import { timeOrderedId } from './common.ts';
 import type Database from 'better-sqlite3';
 import { createLogger } from '../../../core/log/logger.ts';
-import { openPhoto, openTemplate, sealPhoto, sealTemplate } from '../crypto.ts';
+import { openPhoto, openSecondTemplate, openTemplate, sealPhoto, sealSecondTemplate, sealTemplate } from '../crypto.ts';
 import { StoreError, type PhotosRepo, type RegisterLog, type TemplateMeta, type TemplateRecord, type TemplatesRepo } from '../types.ts';
 
 const log = createLogger('gateway-store');
@@ -22,25 +23,43 @@ interface SealedRow extends MetaRow {
   nonce: Buffer;
   tag: Buffer;
   data: Buffer;
+  second_nonce: Buffer | null;
+  second_tag: Buffer | null;
+  second_data: Buffer | null;
 }
+
+const SEALED = 'id, person_id, source, quality, created_at, nonce, tag, data, second_nonce, second_tag, second_data';
 
 const meta = (r: MetaRow): TemplateMeta => ({ id: r.id, personId: r.person_id, source: r.source, quality: r.quality, createdAt: r.created_at });
 
 export function createTemplatesRepo(db: Database.Database, key: Buffer, register: RegisterLog, now: () => number): TemplatesRepo {
   const personExists = db.prepare('SELECT 1 FROM people WHERE id = ?').pluck();
-  const insert = db.prepare('INSERT INTO templates (id, person_id, source, quality, nonce, tag, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT INTO templates (id, person_id, source, quality, nonce, tag, data, second_nonce, second_tag, second_data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
   const getMeta = db.prepare('SELECT id, person_id, source, quality, created_at FROM templates WHERE id = ?');
   const byPersonMeta = db.prepare('SELECT id, person_id, source, quality, created_at FROM templates WHERE person_id = ? ORDER BY created_at, id');
-  const byPerson = db.prepare('SELECT id, person_id, source, quality, created_at, nonce, tag, data FROM templates WHERE person_id = ? ORDER BY created_at, id');
-  const page = db.prepare('SELECT id, person_id, source, quality, created_at, nonce, tag, data FROM templates WHERE id > ? ORDER BY id LIMIT ?');
+  const byPerson = db.prepare(`SELECT ${SEALED} FROM templates WHERE person_id = ? ORDER BY created_at, id`);
+  const page = db.prepare(`SELECT ${SEALED} FROM templates WHERE id > ? ORDER BY id LIMIT ?`);
   const countFor = db.prepare('SELECT count(*) FROM templates WHERE person_id = ?').pluck();
   const countAll = db.prepare('SELECT count(*) FROM templates').pluck();
   const del = db.prepare('DELETE FROM templates WHERE id = ?');
   const delPerson = db.prepare('DELETE FROM templates WHERE person_id = ?');
 
+  // A second template failing authentication costs only the fusion: the main one still matches.
+  function decryptSecond(r: SealedRow): Float32Array | null {
+    if (!r.second_nonce || !r.second_tag || !r.second_data) return null;
+    try {
+      return openSecondTemplate(key, r.person_id, { nonce: r.second_nonce, tag: r.second_tag, data: r.second_data });
+    } catch (err) {
+      log.error('second template failed authentication; the template matches on the main model alone', { templateId: r.id, personId: r.person_id, error: (err as Error).message });
+      return null;
+    }
+  }
+
   function decrypt(r: SealedRow): TemplateRecord | null {
     try {
-      return { ...meta(r), embedding: openTemplate(key, r.person_id, r) };
+      return { ...meta(r), embedding: openTemplate(key, r.person_id, r), second: decryptSecond(r) };
     } catch (err) {
       log.error('template failed authentication (tampered, moved to another person, or wrong key); left out', {
         templateId: r.id,
@@ -51,12 +70,14 @@ export function createTemplatesRepo(db: Database.Database, key: Buffer, register
     }
   }
 
-  const add = db.transaction((personId: string, embedding: Float32Array, source: string, quality: number | null): TemplateMeta => {
+  const add = db.transaction((personId: string, embedding: Float32Array, source: string, quality: number | null, second: Float32Array | null): TemplateMeta => {
     if (!personExists.get(personId)) throw new StoreError('not_found', `person ${personId} does not exist`);
     if (!embedding.length || !embedding.every(Number.isFinite)) throw new StoreError('invalid', 'template embedding is empty or has non-finite values');
+    if (second && (!second.length || !second.every(Number.isFinite))) throw new StoreError('invalid', 'second template is empty or has non-finite values');
     const id = timeOrderedId();
     const s = sealTemplate(key, personId, embedding);
-    insert.run(id, personId, source, quality, s.nonce, s.tag, s.data, now());
+    const s2 = second ? sealSecondTemplate(key, personId, second) : null;
+    insert.run(id, personId, source, quality, s.nonce, s.tag, s.data, s2?.nonce ?? null, s2?.tag ?? null, s2?.data ?? null, now());
     register.touch('person', personId);
     return meta(getMeta.get(id) as MetaRow);
   });
@@ -77,7 +98,7 @@ export function createTemplatesRepo(db: Database.Database, key: Buffer, register
   });
 
   return {
-    add: (personId, embedding, opts) => add(personId, embedding, opts.source, opts.quality ?? null),
+    add: (personId, embedding, opts) => add(personId, embedding, opts.source, opts.quality ?? null, opts.second ?? null),
     get: (id) => {
       const r = getMeta.get(id) as MetaRow | undefined;
       return r && meta(r);

@@ -1,10 +1,13 @@
 /** Gateway enrolment with the real vision engine: per-photo feedback, duplicates, photos kept only when on. */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VisionEngine } from '../../../core/vision/engine.ts';
+import { defaultVisionConfig } from '../../../core/vision/config.ts';
+import { openSecondEmbedder, secondModelPresent } from '../../../device/gallery/second-model.ts';
 import { createEnrolment } from '../../../gateway/enrol/enrol.ts';
-import { fixture, hasModels, makeEngine, skipReason } from '../../helpers.ts';
+import { fixture, hasModels, makeEngine, repoRoot, skipReason } from '../../helpers.ts';
 import { storeSuite } from '../store/helpers.ts';
 import { twoFaces } from './photos.ts';
 
@@ -107,5 +110,33 @@ describe.skipIf(skipReason(hasModels, 'models/ missing'))('gateway enrolment', (
     expect(photos).toHaveLength(1);
     expect(photos[0]).toMatchObject({ templateId: r.templateId, contentType: 'image/png' });
     expect(photos[0].data.equals(collins)).toBe(true);
+  });
+
+  it.skipIf(!secondModelPresent(join(repoRoot, 'models')))('stores the second embedding of the same aligned crop beside each accepted template, as the device does', async () => {
+    const vision = { ...defaultVisionConfig(), modelDir: join(repoRoot, 'models') };
+    const second = (await openSecondEmbedder({ secondEmbedding: 'auto' }, vision))!;
+    try {
+      const store = suite.open(suite.dir());
+      const enrol = createEnrolment({ store, engine, secondEmbedder: second });
+      const p = store.people.create({ name: 'Grace Hopper' });
+      const res = await enrol.enrolPhotos(p.id, [
+        { name: 'hopper.jpg', data: hopper },
+        { name: 'notes.txt', data: Buffer.from('not a picture') },
+      ]);
+      expect(res.map((r) => r.accepted)).toEqual([true, false]);
+      const [t] = store.templates.list(p.id);
+      expect(t.second).toHaveLength(192);
+      // What device enrolment computes from the same photo (device/enrol.ts enrolmentTemplate).
+      const a = await engine.analyzeImage(hopper, { embed: 'passing', liveness: false, keepAligned: true });
+      const expected = await second.embed(a.faces[a.primary >= 0 ? a.primary : 0].aligned!);
+      expect(Array.from(t.second!)).toEqual(Array.from(expected));
+      // Without the second model: main templates only, as before.
+      const plain = createEnrolment({ store, engine });
+      const q = store.people.create({ name: 'Eileen Collins' });
+      expect((await plain.enrolPhotos(q.id, [{ name: 'e.png', data: collins }]))[0].accepted).toBe(true);
+      expect(store.templates.list(q.id)[0].second).toBeNull();
+    } finally {
+      await second.release();
+    }
   });
 });

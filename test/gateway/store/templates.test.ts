@@ -56,6 +56,47 @@ describe('gateway store: templates and photos', () => {
     expect([...s.templates.all()].map((t) => t.personId)).toEqual([p.id, p.id]);
   });
 
+  it('stores a second template beside the main one, sealed under its own associated data; a v1 database migrates with its rows intact', () => {
+    const dir = suite.dir();
+    let s = suite.open(dir);
+    const p = s.people.create({ name: 'Grace' });
+    const old = s.templates.add(p.id, vec(1), { source: 'upload' });
+    s.close();
+    // Make it a v1 database: no second columns.
+    const raw = new Database(join(dir, 'gateway.db'));
+    for (const c of ['second_nonce', 'second_tag', 'second_data']) raw.exec(`ALTER TABLE templates DROP COLUMN ${c}`);
+    raw.pragma('user_version = 1');
+    raw.close();
+    s = suite.open(dir);
+    expect(s.db.pragma('user_version', { simple: true })).toBe(2);
+    const two = s.templates.add(p.id, vec(2), { source: 'upload', second: vec(3, 192) });
+    const list = s.templates.list(p.id);
+    expect(list.map((t) => [t.id, t.second && Array.from(t.second)])).toEqual([
+      [old.id, null],
+      [two.id, Array.from(vec(3, 192))],
+    ]);
+    expect([...s.templates.all()].map((t) => t.second?.length ?? null)).toEqual([null, 192]);
+    const row = s.db.prepare('SELECT data, second_data FROM templates WHERE id = ?').get(two.id) as { data: Buffer; second_data: Buffer };
+    expect(row.second_data.includes(Buffer.from(vec(3, 192).buffer).subarray(0, 16))).toBe(false);
+    // A second template swapped into the main columns (or the reverse) does not open.
+    s.db.prepare('UPDATE templates SET nonce = second_nonce, tag = second_tag, data = second_data WHERE id = ?').run(two.id);
+    expect(s.templates.list(p.id).map((t) => t.id)).toEqual([old.id]);
+    expect(() => s.templates.add(p.id, vec(4), { source: 'upload', second: new Float32Array([NaN]) })).toThrow(/non-finite/);
+  });
+
+  it('a second template failing authentication leaves the main one in use', () => {
+    const s = suite.open(suite.dir());
+    const p = s.people.create({ name: 'Grace' });
+    const q = s.people.create({ name: 'Other' });
+    const t = s.templates.add(p.id, vec(1), { source: 'upload', second: vec(2, 192) });
+    const u = s.templates.add(q.id, vec(5), { source: 'upload', second: vec(6, 192) });
+    // Other's second template moved into Grace's row: bound to Other, it fails for Grace.
+    s.db.prepare('UPDATE templates SET second_nonce = (SELECT second_nonce FROM templates WHERE id = ?), second_tag = (SELECT second_tag FROM templates WHERE id = ?), second_data = (SELECT second_data FROM templates WHERE id = ?) WHERE id = ?').run(u.id, u.id, u.id, t.id);
+    const [g] = s.templates.list(p.id);
+    expect(Array.from(g.embedding)).toEqual(Array.from(vec(1)));
+    expect(g.second).toBeNull();
+  });
+
   it('binds each template to its person: a row moved to another person fails to decrypt, and is logged', () => {
     const s = suite.open(suite.dir());
     const grace = s.people.create({ name: 'Grace' });

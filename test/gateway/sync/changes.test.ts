@@ -1,6 +1,8 @@
 /** Need-to-know change pages: what each device is sent, sealed for it alone, paged and snapshotted. */
 import { describe, expect, it } from 'vitest';
 import { generateKeySet, publicKeys } from '../../../core/sync/keys.ts';
+import { z } from 'zod';
+import { bodySchemas, personWireSchema } from '../../../core/sync/contract.ts';
 import { openEmbedding } from '../../../core/sync/seal.ts';
 import { buildChanges } from '../../../gateway/sync/changes.ts';
 import { storeSuite, vec } from '../store/helpers.ts';
@@ -25,7 +27,36 @@ describe('gateway sync: change pages', () => {
     }
     return s;
   }
-  const page = (s: ReturnType<typeof setup>, id: string, cursor: number | null, pageSize = 100) => buildChanges(s, s.devices.get(id)!, cursor, { pageSize, tid: 't', now: NOW });
+  const page = (s: ReturnType<typeof setup>, id: string, cursor: number | null, pageSize = 100, secondTemplates?: boolean) =>
+    buildChanges(s, s.devices.get(id)!, cursor, { pageSize, tid: 't', now: NOW, secondTemplates });
+
+  it('sends second templates index by index with the main ones, sealed under their own context, only to a device that takes them', () => {
+    const s = setup();
+    s.people.create({ id: 'both', name: 'B', schedules: [at('front')] });
+    s.people.create({ id: 'main-only', name: 'M', schedules: [at('front')] });
+    s.templates.add('both', vec(1), { source: 'upload', second: vec(10, 192) });
+    s.templates.add('both', vec(2), { source: 'enrol-here' });
+    s.templates.add('main-only', vec(3), { source: 'upload' });
+
+    const a = page(s, 'dev-a', null, 100, true);
+    expect(bodySchemas.down.changes.safeParse(a).success).toBe(true);
+    const both = a.people.find((p) => p.id === 'both')!;
+    expect(both.templates).toHaveLength(2);
+    expect(both.secondTemplates).toHaveLength(2);
+    expect(both.secondTemplates![1]).toBeNull();
+    expect(openEmbedding(keysA.seal.privateKey, 'dev-a', 'both', both.secondTemplates![0]!, 'second')).toEqual(vec(10, 192));
+    // A second box does not open as a main template, nor a main one as a second.
+    expect(() => openEmbedding(keysA.seal.privateKey, 'dev-a', 'both', both.secondTemplates![0]!)).toThrow();
+    expect(() => openEmbedding(keysA.seal.privateKey, 'dev-a', 'both', both.templates[0], 'second')).toThrow();
+    // Nobody's second template: the key is left out.
+    expect('secondTemplates' in a.people.find((p) => p.id === 'main-only')!).toBe(false);
+    // A device that did not list the feature (an older one, whose strict schema would refuse the key) gets main templates only.
+    const old = page(s, 'dev-a', null);
+    expect(old.people.every((p) => !('secondTemplates' in p))).toBe(true);
+    const olderSchema = bodySchemas.down.changes.extend({ people: z.array(personWireSchema.omit({ secondTemplates: true })) });
+    expect(olderSchema.safeParse(old).success).toBe(true);
+    expect(olderSchema.safeParse(a).success).toBe(false);
+  });
 
   it('sends each device only the people who may pass its door, templates sealed to that device', () => {
     const s = setup();
