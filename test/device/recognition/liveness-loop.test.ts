@@ -7,16 +7,12 @@ import type { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { passiveCue } from '../../../core/vision/pad/passive.ts';
 import type { Cue } from '../../../core/vision/pad/types.ts';
-import { EventEmitter } from 'node:events';
-import type { Camera } from '../../../device/camera/types.ts';
 import { galleryConfigSchema } from '../../../device/gallery/config.ts';
 import { Gallery } from '../../../device/gallery/gallery.ts';
 import { livenessConfigSchema } from '../../../device/liveness/config.ts';
 import type { Calibration } from '../../../device/liveness/fusion.ts';
-import { policyConfigSchema } from '../../../device/policy/config.ts';
-import { recognitionConfigSchema } from '../../../device/recognition/config.ts';
-import { RecognitionLoop, type DecisionEvent, type LivenessEvent } from '../../../device/recognition/loop.ts';
-import { feedFrames, scriptedEngine, scriptedFace } from './scripted.ts';
+import { type DecisionEvent, type LivenessEvent } from '../../../device/recognition/loop.ts';
+import { feedFrames, scriptedEngine, scriptedFace, scriptedLoop } from './scripted.ts';
 
 const EMB = (() => {
   const e = new Float32Array(512);
@@ -45,18 +41,14 @@ async function run(liveness: z.input<typeof livenessConfigSchema>, script: (i: n
   gallery.addTemplate('p1', EMB);
   const prompts: string[] = [];
   const config = livenessConfigSchema.parse(liveness);
-  const loop = new RecognitionLoop({
-    camera: new EventEmitter() as unknown as Camera,
-    engine: scripted(script),
-    gallery,
-    config: recognitionConfigSchema.parse({ door: 'd', matchThreshold: 0.5 }),
-    policy: policyConfigSchema.parse({ unscheduledAccess: 'all' }),
-    person: (id) => ({ id }),
-    groups: () => ({}),
-    act: async () => {},
-    now: () => clock.t,
-    liveness: { config, calibration: cal, cues: config.level === 'off' ? [] : passiveOnly, eyes: true, prompt: (t) => prompts.push(t), random: opts.random },
-  });
+  const loop = scriptedLoop(
+    {
+      engine: scripted(script),
+      gallery,
+      liveness: { config, calibration: cal, cues: config.level === 'off' ? [] : passiveOnly, eyes: true, prompt: (t) => prompts.push(t), random: opts.random },
+    },
+    clock,
+  );
   const decisions: DecisionEvent[] = [];
   const live: LivenessEvent[] = [];
   const challenges: { prompt: string }[] = [];

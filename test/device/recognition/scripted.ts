@@ -5,7 +5,11 @@
  */
 import { defaultVisionConfig } from '../../../core/vision/config.ts';
 import type { Analysis, AnalyzeOptions, FaceResult, VisionEngine } from '../../../core/vision/engine.ts';
-import type { RecognitionLoop } from '../../../device/recognition/loop.ts';
+import { EventEmitter } from 'node:events';
+import type { Camera } from '../../../device/camera/types.ts';
+import { policyConfigSchema } from '../../../device/policy/config.ts';
+import { recognitionConfigSchema } from '../../../device/recognition/config.ts';
+import { RecognitionLoop, type RecognitionDeps } from '../../../device/recognition/loop.ts';
 
 export function scriptedFace(over: Partial<FaceResult> = {}): FaceResult {
   return {
@@ -36,4 +40,18 @@ export async function feedFrames(loop: RecognitionLoop, n: number, clock: { t: n
     clock.t += stepMs;
     await loop.processFrame({ data: Buffer.from([0xff, 0xd8]), format: 'jpeg', ts: clock.t, seq: i });
   }
+}
+
+/** A loop at door 'd' with a fixed 0.5 vote threshold, everyone allowed, no camera (frames are fed) and `clock` as its time. */
+export function scriptedLoop(deps: Pick<RecognitionDeps, 'engine' | 'gallery'> & Partial<RecognitionDeps>, clock: { t: number }): RecognitionLoop {
+  return new RecognitionLoop({
+    camera: new EventEmitter() as unknown as Camera,
+    config: recognitionConfigSchema.parse({ door: 'd', matchThreshold: 0.5 }),
+    policy: policyConfigSchema.parse({ unscheduledAccess: 'all' }),
+    person: (id) => ({ id }),
+    groups: () => ({}),
+    act: async () => {},
+    now: () => clock.t,
+    ...deps,
+  });
 }

@@ -2,17 +2,13 @@
  * The loop runs the second embedding only when the best main score lies within the fusion band
  * of the threshold, and votes with the fused score (scripted engine, counting second embedder).
  */
-import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { AnalyzeOptions } from '../../../core/vision/engine.ts';
-import type { Camera } from '../../../device/camera/types.ts';
 import { galleryConfigSchema } from '../../../device/gallery/config.ts';
 import { Gallery } from '../../../device/gallery/gallery.ts';
 import { livenessConfigSchema } from '../../../device/liveness/config.ts';
-import { policyConfigSchema } from '../../../device/policy/config.ts';
-import { recognitionConfigSchema } from '../../../device/recognition/config.ts';
-import { RecognitionLoop, type DecisionEvent } from '../../../device/recognition/loop.ts';
-import { feedFrames, scriptedEngine, scriptedFace } from './scripted.ts';
+import { type DecisionEvent } from '../../../device/recognition/loop.ts';
+import { feedFrames, scriptedEngine, scriptedFace, scriptedLoop } from './scripted.ts';
 
 /** Unit vector with cosine `c` to axis 0. */
 const at = (c: number, dim = 512) => {
@@ -44,19 +40,15 @@ async function run(mainScore: number, secondScore: number, opts: { withSecondTem
     },
   };
   const config = livenessConfigSchema.parse({ level: 'off' });
-  const loop = new RecognitionLoop({
-    camera: new EventEmitter() as unknown as Camera,
-    engine,
-    gallery,
-    secondEmbedder,
-    config: recognitionConfigSchema.parse({ door: 'd', matchThreshold: 0.5 }),
-    policy: policyConfigSchema.parse({ unscheduledAccess: 'all' }),
-    person: (id) => ({ id }),
-    groups: () => ({}),
-    act: async () => {},
-    now: () => clock.t,
-    liveness: { config, calibration: { about: 't', intercept: 0, cues: {} }, cues: [], eyes: false },
-  });
+  const loop = scriptedLoop(
+    {
+      engine,
+      gallery,
+      secondEmbedder,
+      liveness: { config, calibration: { about: 't', intercept: 0, cues: {} }, cues: [], eyes: false },
+    },
+    clock,
+  );
   const decisions: DecisionEvent[] = [];
   loop.on('decision', (d: DecisionEvent) => decisions.push(d));
   await feedFrames(loop, opts.frames ?? 6, clock);
