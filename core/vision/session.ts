@@ -66,6 +66,13 @@ export function tensorrtProviderOptions(trt: TensorRtSettings, precision: 'fp32'
 
 type EpConfig = NonNullable<ort.InferenceSession.SessionOptions['executionProviders']>[number];
 
+/** onnxruntime session config keys for a pool of `threads` threads (see sessionOptions). */
+export function spinSettings(threads: number): Record<string, string> {
+  return threads > 1
+    ? { 'intra_op.allow_spinning': '1', 'inter_op.allow_spinning': '0', force_spinning_stop: '1' }
+    : { 'intra_op.allow_spinning': '0', 'inter_op.allow_spinning': '0' };
+}
+
 /** Session options for one provider list; pure, so the option building is testable without a GPU. */
 export function sessionOptions(
   providers: readonly ExecutionProvider[],
@@ -85,9 +92,13 @@ export function sessionOptions(
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
-    // Each session owns a thread pool; spinning workers of one model would steal the cores
-    // from the next model (and from JPEG decode) in the pipeline, tripling latency here.
-    extra: { session: { 'intra_op.allow_spinning': '0', 'inter_op.allow_spinning': '0' } },
+    // Each session owns a thread pool. Workers left spinning after a run would steal the cores
+    // from the next model (and from JPEG decode), tripling latency here; never spinning makes
+    // every parallel section wait for a sleeping thread to wake. So a multi-threaded session
+    // spins during its run and stops the moment the run returns (force_spinning_stop): the
+    // detector's 2-thread run went from 2.25 to about 1.85 ms, the pipeline about 0.45 ms faster
+    // (paired, same images, one process).
+    extra: { session: spinSettings(threads) },
   };
 }
 

@@ -5,6 +5,7 @@
  * planar (CHW) float tensor directly: no intermediate images, no extra copies.
  */
 import type { RgbImage } from './image.ts';
+import { resizeWithKernel } from './resize.ts';
 
 /** Row-major 2x3 affine matrix [a, b, c, d, e, f]: x' = a*x + b*y + c, y' = d*x + e*y + f. */
 export type Affine = [number, number, number, number, number, number];
@@ -109,6 +110,12 @@ export function sampleToTensor(img: RgbImage, srcFromDst: Affine, spec: TensorSp
  * averages each output pixel's footprint first, so small faces in big frames do not alias away.
  */
 export function resizeToTensor(img: RgbImage, spec: TensorSpec, out?: Float32Array): Float32Array {
+  const dst = out ?? new Float32Array(spec.width * spec.height * (spec.mode === 'grey' ? 1 : 3));
+  return resizeWithKernel(img, spec, dst) ? dst : resizeToTensorJs(img, spec, dst);
+}
+
+/** The plain JS resize: the reference the WebAssembly kernel is tested against, and its fallback. */
+export function resizeToTensorJs(img: RgbImage, spec: TensorSpec, out?: Float32Array): Float32Array {
   const fx = img.width / spec.width;
   const fy = img.height / spec.height;
   if (fx <= 1.5 && fy <= 1.5) return resizeBilinear(img, spec, out);

@@ -46,6 +46,13 @@ describe('session option building', () => {
     expect(sessionOptions(['cpu'], 1).executionProviders).toEqual(['cpu']);
   });
 
+  it('lets a multi-threaded pool spin only while it runs; a one-thread session never spins', () => {
+    const session = (threads: number) => (sessionOptions(['cpu'], threads).extra as { session: Record<string, string> }).session;
+    expect(session(2)).toMatchObject({ 'intra_op.allow_spinning': '1', force_spinning_stop: '1' });
+    expect(session(1)).toMatchObject({ 'intra_op.allow_spinning': '0' });
+    expect(session(1).force_spinning_stop).toBeUndefined();
+  });
+
   it('creates the engine cache folder only when tensorrt is wanted', () => {
     const dir = mkdtempSync(join(tmpdir(), 'portier-trt-'));
     try {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { xorshift } from '../../../scripts/eval/rng.ts';
-import { compileKernel } from '../../../device/gallery/build-kernel.ts';
+import { compileKernel, KERNELS } from '../../../scripts/build-kernels.ts';
 import { Gallery } from '../../../device/gallery/gallery.ts';
 import { kernelWasmBase64 } from '../../../device/gallery/kernel-wasm.ts';
 import { referenceSearch, type ReferenceTemplate } from '../../../device/gallery/reference.ts';
@@ -41,7 +41,7 @@ afterEach(async () => {
 
 describe('wasm kernel', () => {
   it('committed bytes match kernel.wat', async () => {
-    const bytes = await compileKernel();
+    const bytes = await compileKernel(KERNELS.gallery);
     expect(Buffer.from(bytes).toString('base64')).toBe(kernelWasmBase64);
     expect(readFileSync(new URL('../../../device/gallery/kernel.wat', import.meta.url), 'utf8')).toContain('i32x4.dot_i16x8_s');
   });
