@@ -19,7 +19,7 @@ import { recognitionConfigSchema } from '../../device/recognition/config.ts';
 import { embedWithSecond } from './embed-second.ts';
 import { cachedVariants } from './embed-variants.ts';
 import { readManifest, runIdentification, splitOpenSet, formatIdentifyReport, type IdentifyReport, type ManifestRow } from './identify.ts';
-import { identifyBySize, type SizeFigures } from './identify-sizes.ts';
+import { identifyBySize, type ConfidenceCv, type SizeFigures } from './identify-sizes.ts';
 import { embedImages, type EmbeddedImage } from './pairs.ts';
 
 export interface IdentifyOptions {
@@ -128,6 +128,8 @@ export type IdentifyRunReport = IdentifyReport & {
   /** Gallery size -> FPIR achieved by the threshold derived for target_fpir. */
   achieved_fpir_by_size: Record<string, number>;
   by_size: SizeFigures[];
+  /** The derivation's tail confidence, cross-validated over the two halves of the visitors. */
+  fpir_confidence: ConfidenceCv;
 };
 
 export async function evalIdentify(engine: VisionEngine, manifestFile: string, o: IdentifyOptions): Promise<IdentifyRunReport> {
@@ -157,7 +159,7 @@ export async function evalIdentify(engine: VisionEngine, manifestFile: string, o
     unknown: unknown.map((u) => ({ identity: u.identity, embedding: e(u.path), second: s(u.path) })),
   };
   const sizes = o.gallerySizes ?? [input.people.length];
-  const bySize = await identifyBySize(input, sizes, o.targetFpir, o.fixedThreshold, o.thresholdModel);
+  const { bySize, confidence } = await identifyBySize(input, sizes, o.targetFpir, o.fixedThreshold, o.thresholdModel);
   return {
     ...report,
     enrol_images: o.enrolImages,
@@ -168,6 +170,7 @@ export async function evalIdentify(engine: VisionEngine, manifestFile: string, o
     second_model: second?.precision ?? null,
     achieved_fpir_by_size: Object.fromEntries(bySize.map((s) => [String(s.people), s.achieved_fpir])),
     by_size: bySize,
+    fpir_confidence: confidence,
   };
 }
 
@@ -181,5 +184,9 @@ export function formatIdentifyRun(r: IdentifyRunReport): string {
       `  ${String(s.people).padStart(5)} people: threshold ${s.threshold.toFixed(4)} -> FPIR ${pct(s.achieved_fpir)} (expected ${pct(s.expected_fpir)}), TPIR ${pct(s.tpir)}; fixed ${s.fixed_threshold}: FPIR ${pct(s.fixed_achieved_fpir)}, TPIR ${pct(s.fixed_tpir)} (${s.unknown_probes} unknown probes)`,
     );
   }
+  const c = r.fpir_confidence;
+  const sizes = (m: Record<string, number>) => Object.entries(m).map(([n, f]) => `${n}: ${pct(f)}`).join(', ');
+  lines.push(`tail confidence: shipped ${c.shipped}, chosen on all visitors ${c.chosen_on_all}; chosen on the other half of the visitors: ${c.chosen_by_fold.join(' and ')}; cross-validated FPIR by size ${sizes(c.cv_achieved_fpir_by_size)}`);
+  for (const [conf, m] of Object.entries(c.achieved_by_candidate)) lines.push(`  confidence ${conf}: ${sizes(m)}`);
   return lines.join('\n');
 }

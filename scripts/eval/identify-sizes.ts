@@ -13,10 +13,14 @@
  * use (the derived one, or the fixed one for the fixed figures); the threshold is derived as on
  * the device, on the gated fused scores (the background half's second embeddings beside its main
  * ones, fpir.ts deriveGatedThreshold, the 'max' model).
+ *
+ * The tail confidence the derivation holds the target with (fpir.ts TAIL_CONFIDENCE) is a
+ * setting, so it is cross-validated on the same two halves: each half's visitors are counted at
+ * the confidence the other half's visitors came closest to the target with (fpir_confidence).
  */
 import { Gallery } from '../../device/gallery/gallery.ts';
 import { decodeBackground, encodeBackground } from '../../device/gallery/background.ts';
-import { deriveGatedThreshold, deriveThreshold, type ThresholdModel } from '../../device/gallery/fpir.ts';
+import { deriveGatedThreshold, deriveThreshold, TAIL_CONFIDENCE, type ThresholdModel } from '../../device/gallery/fpir.ts';
 import { sampleImpostors } from '../../device/gallery/impostors.ts';
 import { deviceSearch } from './identify.ts';
 import { xorshift } from './rng.ts';
@@ -72,15 +76,74 @@ function best(g: Gallery, e: Float32Array | undefined, second: Float32Array | un
 type Probe = [Float32Array | undefined, Float32Array | undefined];
 const pairs = (main: (Float32Array | undefined)[], second?: (Float32Array | undefined)[]): Probe[] => main.map((e, i) => [e, second?.[i]]);
 
-export async function identifyBySize(input: SizeInput, sizes: number[], targetFpir: number, fixedThreshold: number, model: ThresholdModel = 'max', seed = 11): Promise<SizeFigures[]> {
+/** Tail confidences the cross-validation chooses from (fpir.ts TAIL_CONFIDENCE; 0.5 = point estimate). */
+export const CONFIDENCE_CANDIDATES = [0.5, 0.6, 0.7, 0.8, 0.9];
+
+/** Counts of one gallery size, one fold, one tail confidence. */
+interface FoldCounts {
+  fp: number;
+  unknown: number;
+  hits: number;
+  mated: number;
+  threshold: number;
+  expected: number;
+}
+
+export interface ConfidenceCv {
+  candidates: number[];
+  /** What the device ships (fpir.ts TAIL_CONFIDENCE): by_size is for it. */
+  shipped: number;
+  /** The confidence chosen on the other fold's visitors, for fold 0 and fold 1. */
+  chosen_by_fold: [number, number];
+  /** The same choice made on both folds together: what TAIL_CONFIDENCE should be. */
+  chosen_on_all: number;
+  /** Gallery size -> FPIR achieved when each fold uses the confidence chosen on the other. */
+  cv_achieved_fpir_by_size: Record<string, number>;
+  /** Candidate -> gallery size -> FPIR achieved (both folds pooled): the whole curve, for the record. */
+  achieved_by_candidate: Record<string, Record<string, number>>;
+}
+
+export interface SizeResults {
+  bySize: SizeFigures[];
+  confidence: ConfidenceCv;
+}
+
+/**
+ * The confidence for fold f chosen on the other fold: the candidate whose achieved FPIR is
+ * closest to the target over all gallery sizes, in squared log ratio (0.5% and 2% are equally far
+ * from 1%). An empty count is read as half a visitor so the log stays finite.
+ */
+function chooseConfidence(counts: Map<number, FoldCounts>[], folds: number[], targetFpir: number): number {
+  let best = CONFIDENCE_CANDIDATES[0];
+  let bestLoss = Infinity;
+  for (const c of CONFIDENCE_CANDIDATES) {
+    let loss = 0;
+    for (const bySize of counts) {
+      const k = folds.map((f) => bySize.get(f * 100 + c * 10)!);
+      const fp = k.reduce((a, x) => a + x.fp, 0);
+      const unknown = k.reduce((a, x) => a + x.unknown, 0);
+      loss += Math.log(Math.max(fp, 0.5) / unknown / targetFpir) ** 2;
+    }
+    if (loss < bestLoss) {
+      bestLoss = loss;
+      best = c;
+    }
+  }
+  return best;
+}
+
+export async function identifyBySize(input: SizeInput, sizes: number[], targetFpir: number, fixedThreshold: number, model: ThresholdModel = 'max', seed = 11): Promise<SizeResults> {
   const order = shuffled(input.people, seed);
   const out: SizeFigures[] = [];
+  // Per size: (fold * 100 + confidence * 10) -> counts.
+  const perSize: Map<number, FoldCounts>[] = [];
   for (const size of sizes) {
     const n = Math.min(size, order.length);
     const enrolled = order.slice(0, n);
     const outside = order.slice(n);
     const g = new Gallery({ dim: enrolled[0]?.enrol[0]?.length ?? 512, maxTemplates: Math.max(1024, n * 8), kernel: { type: 'js', threads: 1 } });
-    let fp = 0, fixedFp = 0, unknownCount = 0, hits = 0, fixedHits = 0, mated = 0, thresholdSum = 0, expectedSum = 0;
+    const counts = new Map<number, FoldCounts>();
+    let fixedFp = 0, fixedHits = 0, unknownCount = 0, matedCount = 0;
     try {
       for (const p of enrolled) g.setPerson(p.identity, p.enrol, (p.enrolSecond ?? []).filter((s): s is Float32Array => s !== undefined));
       for (const fold of [0, 1]) {
@@ -90,45 +153,73 @@ export async function identifyBySize(input: SizeInput, sizes: number[], targetFp
         const fused = g.secondCount > 0 && half.length > 0 && half.every((u) => u.second);
         const backgroundSecond = fused ? decodeBackground(encodeBackground(half.map((u) => u.second!))) : undefined;
         const sample = await sampleImpostors(g, background, { sliceMs: 0, keepPairs: !fused && model === 'pairs', backgroundSecond });
-        const d = fused ? deriveGatedThreshold(sample, targetFpir, g.config.fusionBand) : deriveThreshold(sample, targetFpir, model);
-        thresholdSum += d.threshold;
-        expectedSum += d.expectedFpir;
         const unknown: Probe[] = [
           ...input.unknown.filter((u) => identityFold(u.identity, seed) === fold).map((u): Probe => [u.embedding, u.second]),
           ...outside.filter((p) => identityFold(p.identity, seed) === fold).flatMap((p) => [...pairs(p.enrol, p.enrolSecond), ...pairs(p.probes, p.probesSecond)]),
         ];
+        const mated = enrolled.flatMap((p) => pairs(p.probes, p.probesSecond).map((probe) => ({ identity: p.identity, probe })));
         for (const [e, s] of unknown) {
-          unknownCount++;
-          const top = best(g, e, s, d.threshold);
-          if (top && top.score >= d.threshold) fp++;
           const fixed = best(g, e, s, fixedThreshold);
           if (fixed && fixed.score >= fixedThreshold) fixedFp++;
         }
-        for (const p of enrolled) {
-          for (const [e, s] of pairs(p.probes, p.probesSecond)) {
-            mated++;
+        for (const { identity, probe: [e, s] } of mated) {
+          const fixed = best(g, e, s, fixedThreshold);
+          if (fixed?.personId === identity && fixed.score >= fixedThreshold) fixedHits++;
+        }
+        unknownCount += unknown.length;
+        matedCount += mated.length;
+        for (const c of CONFIDENCE_CANDIDATES) {
+          const d = fused ? deriveGatedThreshold(sample, targetFpir, g.config.fusionBand, c) : deriveThreshold(sample, targetFpir, model, c);
+          const k: FoldCounts = { fp: 0, unknown: unknown.length, hits: 0, mated: mated.length, threshold: d.threshold, expected: d.expectedFpir };
+          for (const [e, s] of unknown) {
             const top = best(g, e, s, d.threshold);
-            if (top?.personId === p.identity && top.score >= d.threshold) hits++;
-            const fixed = best(g, e, s, fixedThreshold);
-            if (fixed?.personId === p.identity && fixed.score >= fixedThreshold) fixedHits++;
+            if (top && top.score >= d.threshold) k.fp++;
           }
+          for (const { identity, probe: [e, s] } of mated) {
+            const top = best(g, e, s, d.threshold);
+            if (top?.personId === identity && top.score >= d.threshold) k.hits++;
+          }
+          counts.set(fold * 100 + c * 10, k);
         }
       }
     } finally {
       await g.close();
     }
+    perSize.push(counts);
+    const at = (c: number) => [counts.get(c * 10)!, counts.get(100 + c * 10)!];
+    const [a, b] = at(TAIL_CONFIDENCE);
     out.push({
       people: n,
-      threshold: thresholdSum / 2,
-      expected_fpir: expectedSum / 2,
-      achieved_fpir: fp / unknownCount,
-      tpir: hits / mated,
+      threshold: (a.threshold + b.threshold) / 2,
+      expected_fpir: (a.expected + b.expected) / 2,
+      achieved_fpir: (a.fp + b.fp) / unknownCount,
+      tpir: (a.hits + b.hits) / matedCount,
       unknown_probes: unknownCount,
       fixed_threshold: fixedThreshold,
       fixed_achieved_fpir: fixedFp / unknownCount,
-      fixed_tpir: fixedHits / mated,
+      fixed_tpir: fixedHits / matedCount,
     });
     if (n === order.length) break;
   }
-  return out;
+  // Each fold's visitors are judged at the confidence the other fold's visitors chose.
+  const chosen: [number, number] = [chooseConfidence(perSize, [1], targetFpir), chooseConfidence(perSize, [0], targetFpir)];
+  const pooled = (c0: number, c1: number) =>
+    Object.fromEntries(
+      perSize.map((counts, i) => {
+        const a = counts.get(c0 * 10)!;
+        const b = counts.get(100 + c1 * 10)!;
+        return [String(out[i].people), (a.fp + b.fp) / (a.unknown + b.unknown)];
+      }),
+    );
+  return {
+    bySize: out,
+    confidence: {
+      candidates: CONFIDENCE_CANDIDATES,
+      shipped: TAIL_CONFIDENCE,
+      chosen_by_fold: chosen,
+      chosen_on_all: chooseConfidence(perSize, [0, 1], targetFpir),
+      cv_achieved_fpir_by_size: pooled(chosen[0], chosen[1]),
+      achieved_by_candidate: Object.fromEntries(CONFIDENCE_CANDIDATES.map((c) => [String(c), pooled(c, c)])),
+    },
+  };
 }

@@ -53,7 +53,8 @@ describe('threshold on the gated fused scores', () => {
     const achieved = doorFpir(gated.threshold, band, fresh);
     expect(achieved).toBeGreaterThan(target / 2);
     expect(achieved).toBeLessThan(target * 2);
-    expect(gated.expectedFpir).toBeCloseTo(target, 3);
+    expect(gated.expectedFpir).toBeLessThan(target);
+    expect(gated.expectedFpir).toBeGreaterThan(target / 2);
   });
 
   it('gates by the band: fused only where the main best is near the threshold', () => {

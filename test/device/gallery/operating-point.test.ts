@@ -31,7 +31,9 @@ describe('OperatingPoint', () => {
     await op.derive();
     const s = op.state;
     expect(s).toMatchObject({ source: 'derived', people: 50, targetFpir: 0.01 });
-    expect(s.expectedFpir).toBeCloseTo(0.01, 3);
+    // The point estimate at a threshold held within target at 90% confidence (few samples here).
+    expect(s.expectedFpir!).toBeLessThan(0.01);
+    expect(s.expectedFpir!).toBeGreaterThan(0.002);
     expect(g.matchThreshold).toBe(s.threshold);
   });
 
