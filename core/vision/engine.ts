@@ -14,6 +14,7 @@ import { detectFaces } from './detector.ts';
 import { alignFace, embedAligned, FEATURE_DIMS } from './embedder.ts';
 import { landmarks68to5, poseFromLandmarks, type Box, type HeadPose, type Point, type ScoredBox } from './geometry.ts';
 import { decodeImage, type RgbImage } from './image.ts';
+import { loadDecoder } from './jpeg.ts';
 import { predictLandmarks } from './landmarks.ts';
 import { predictLiveness } from './liveness.ts';
 import { eyeOpenness, faceSize, qualityReasons, sharpnessAndBrightness, type QualityReason } from './quality.ts';
@@ -185,7 +186,7 @@ export class VisionEngine {
       return open(bytes, name, 'fp32');
     };
     const kinds = ['detect', 'landmark', 'feature', 'liveness', 'eye'] as const;
-    const loaded = await Promise.all(kinds.map(load));
+    const [loaded] = await Promise.all([Promise.all(kinds.map(load)), loadDecoder()]);
     const sessions = Object.fromEntries(kinds.map((k, i) => [k, loaded[i]])) as Record<ModelKind | 'eye', ModelSession>;
     return new VisionEngine(config, sessions, precision, hooks);
   }

@@ -4,6 +4,7 @@
  * YUV420/I420, NV12) are converted here without a copy where possible.
  */
 import sharp from 'sharp';
+import { decodeSmallJpeg } from './jpeg.ts';
 
 export interface RgbImage {
   width: number;
@@ -28,9 +29,14 @@ export interface DecodeOptions {
   maxSide?: number;
 }
 
-/** Decode a JPEG or PNG (or any format libvips reads) to upright RGB. */
+/**
+ * Decode a JPEG or PNG (or any format libvips reads) to upright RGB. Small plain JPEGs decode in
+ * this thread (jpeg.ts: same decoder, same pixels, without libvips' fixed cost per call).
+ */
 export async function decodeImage(buf: Uint8Array, opts: DecodeOptions = {}): Promise<RgbImage> {
   if (!buf || buf.length < 8) throw new ImageDecodeError(`not an image: ${buf?.length ?? 0} bytes`);
+  const small = await decodeSmallJpeg(buf, opts.maxSide ?? 0);
+  if (small) return small;
   try {
     // failOn 'truncated' turns a cut-off JPEG into an error instead of a grey half-image.
     let pipeline = sharp(buf, { failOn: 'truncated', limitInputPixels: 64_000_000 }).rotate();
