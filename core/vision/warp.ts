@@ -6,7 +6,6 @@
  */
 import type { RgbImage } from './image.ts';
 import { resizeWithKernel } from './resize.ts';
-import { isAxisAligned, sampleAxisAligned } from './warp-rect.ts';
 
 /** Row-major 2x3 affine matrix [a, b, c, d, e, f]: x' = a*x + b*y + c, y' = d*x + e*y + f. */
 export type Affine = [number, number, number, number, number, number];
@@ -50,8 +49,6 @@ export function sampleToTensor(img: RgbImage, srcFromDst: Affine, spec: TensorSp
   const plane = W * H;
   const channels = mode === 'grey' ? 1 : 3;
   const dst = out ?? new Float32Array(plane * channels);
-  // Rectangles (liveness, landmarks, eyes): the same result with taps worked out per column.
-  if (isAxisAligned(srcFromDst)) return sampleAxisAligned(img, srcFromDst, spec, dst);
   const src = img.data;
   const iw = img.width;
   const ih = img.height;
