@@ -210,7 +210,8 @@ export function deriveGatedThreshold(s: ImpostorSample, targetFpir: number, band
  * outside), and an exponential fitted from their 90th percentile overstates the tail near t (at
  * 491 people the threshold came out 0.015 too high: 0.26% achieved for a 1% target); from the
  * top 2% it understates it (2.31% at 300 people). Measured with eval --identify --second
- * --gallery-sizes (1 enrolment image, target 0.01): top 5% gives 1.04-2.00% at 100..491 people.
+ * --gallery-sizes (1 enrolment image, target 0.01): top 5% gives 1.04-2.00% at 100..491 people
+ * with the point estimate, 0.65-1.52% at the shipped TAIL_CONFIDENCE.
  */
 export function expectedGatedFpir(s: ImpostorSample, t: number, band: number, targetFpir: number, confidence?: number): number {
   return fitExceedance(gatedMaxima(s, t, band), Math.min(TAIL_FRACTION.max, 5 * targetFpir), 10, confidence)(t);
