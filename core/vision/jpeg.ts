@@ -113,6 +113,10 @@ export function loadDecoder(): Promise<Decode | null> {
       };
       const mod = await factory({
         noInitialRun: true,
+        // libjpeg's warnings ("Corrupt JPEG data ...") would go to stderr; a refused file goes
+        // on to sharp, whose error is the one reported.
+        print: () => {},
+        printErr: () => {},
         instantiateWasm: (imports: WebAssembly.Imports, done: (i: WebAssembly.Instance) => void) => {
           const instance = new WebAssembly.Instance(wasm, imports);
           done(instance);
@@ -140,6 +144,8 @@ export async function decodeSmallJpeg(buf: Uint8Array, maxSide: number): Promise
   try {
     rgba = decode(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer, true);
   } catch {
+    // A fatal libjpeg error can leave the module aborted: start a fresh one next time.
+    decoder = undefined;
     return null;
   }
   if (!rgba || rgba.width !== h.width || rgba.height !== h.height) return null;

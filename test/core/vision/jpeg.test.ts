@@ -59,6 +59,20 @@ describe('small JPEG decoding in this thread', () => {
     await expect(decodeImage(base.subarray(0, base.length / 2))).rejects.toThrow(/cannot decode image/);
   });
 
+  it('hands a corrupt small JPEG to sharp and keeps decoding the next one', async () => {
+    const small = await sharp(hopper).resize(200, 200).jpeg().toBuffer();
+    const at = (marker: number) => small.findIndex((v, i) => v === 0xff && small[i + 1] === marker);
+    const garbled = Buffer.from(small);
+    for (let i = at(0xda) + 40; i < at(0xda) + 400; i++) garbled[i] = (i * 37) & 0xff;
+    const badTable = Buffer.from(small);
+    badTable.fill(0xff, at(0xc4) + 5, at(0xc4) + 21);
+    for (const f of [garbled, badTable]) expect(await decodeSmallJpeg(f, 0)).toBeNull();
+    // sharp decides: the garbled scan decodes with warnings, the broken table is refused clearly.
+    expect((await decodeImage(garbled)).width).toBe(200);
+    await expect(decodeImage(badTable)).rejects.toThrow(/cannot decode image/);
+    expect(await decodeSmallJpeg(small, 0)).not.toBeNull();
+  });
+
   it.skipIf(skipReason(hasShared, '../shared missing: LFW pixel comparison not run'))('matches sharp on LFW photos from ../shared', async () => {
     const rows = readFileSync(join(sharedDir, 'faces/manifest.tsv'), 'utf8').split('\n').slice(1).filter((l) => /lfw/i.test(l));
     let fast = 0;
