@@ -15,6 +15,7 @@ import { alignFace, embedAligned, FEATURE_DIMS } from './embedder.ts';
 import { landmarks68to5, poseFromLandmarks, type Box, type HeadPose, type Point, type ScoredBox } from './geometry.ts';
 import { decodeImage, type RgbImage } from './image.ts';
 import { loadDecoder } from './jpeg.ts';
+import { bindFrame, releaseFrame } from './resize.ts';
 import { predictLandmarks } from './landmarks.ts';
 import { predictLiveness } from './liveness.ts';
 import { eyeOpenness, faceSize, qualityReasons, sharpnessAndBrightness, type QualityReason } from './quality.ts';
@@ -203,6 +204,16 @@ export class VisionEngine {
   }
 
   async analyze(img: RgbImage, opts: AnalyzeOptions = {}): Promise<Analysis> {
+    // The frame is copied into the pixel kernel's memory once; the crops below read it there.
+    bindFrame(img);
+    try {
+      return await this.analyzeBound(img, opts);
+    } finally {
+      releaseFrame(img);
+    }
+  }
+
+  private async analyzeBound(img: RgbImage, opts: AnalyzeOptions): Promise<Analysis> {
     const cfg = this.config;
     const times = opts.timings;
     let t = performance.now();

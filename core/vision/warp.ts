@@ -5,7 +5,7 @@
  * planar (CHW) float tensor directly: no intermediate images, no extra copies.
  */
 import type { RgbImage } from './image.ts';
-import { resizeWithKernel } from './resize.ts';
+import { cropWithKernel, resizeWithKernel } from './resize.ts';
 
 /** Row-major 2x3 affine matrix [a, b, c, d, e, f]: x' = a*x + b*y + c, y' = d*x + e*y + f. */
 export type Affine = [number, number, number, number, number, number];
@@ -45,6 +45,13 @@ export function rectToAffine(x: number, y: number, w: number, h: number, outW: n
  * Pixels outside the source read as 0, like OpenCV's warpAffine default border.
  */
 export function sampleToTensor(img: RgbImage, srcFromDst: Affine, spec: TensorSpec, out?: Float32Array): Float32Array {
+  const dst = out ?? new Float32Array(spec.width * spec.height * (spec.mode === 'grey' ? 1 : 3));
+  // Rectangles of the frame VisionEngine.analyze() bound: the WebAssembly kernel (resize.ts).
+  return cropWithKernel(img, srcFromDst, spec, dst) ? dst : sampleToTensorJs(img, srcFromDst, spec, dst);
+}
+
+/** The plain JS sampler: the reference the WebAssembly crop is tested against, and its fallback. */
+export function sampleToTensorJs(img: RgbImage, srcFromDst: Affine, spec: TensorSpec, out?: Float32Array): Float32Array {
   const { width: W, height: H, mode, mean, scale } = spec;
   const plane = W * H;
   const channels = mode === 'grey' ? 1 : 3;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { resizeKernel, resizeWithKernel } from '../../../core/vision/resize.ts';
+import { bindFrame, cropWithKernel, releaseFrame, resizeKernel, resizeWithKernel } from '../../../core/vision/resize.ts';
 import { resizeWasmBase64 } from '../../../core/vision/resize-wasm.ts';
-import { resizeToTensor, resizeToTensorJs, type TensorSpec } from '../../../core/vision/warp.ts';
+import { rectToAffine, resizeToTensor, resizeToTensorJs, sampleToTensor, sampleToTensorJs, type Affine, type TensorSpec } from '../../../core/vision/warp.ts';
 import { compileKernel, KERNELS } from '../../../scripts/build-kernels.ts';
 
 /** Deterministic noise image: every pixel and channel differs, so a swapped tap or plane shows. */
@@ -77,3 +77,59 @@ describe('WebAssembly resize kernel', () => {
     expect(maxDiff(out, resizeToTensorJs(small, spec))).toBeLessThan(1e-4);
   });
 });
+
+describe('WebAssembly crops of the bound frame', () => {
+  const specs: TensorSpec[] = [
+    { width: 128, height: 128, mode: 'bgr', mean: 0, scale: 1 }, // liveness context
+    { width: 64, height: 64, mode: 'grey', mean: 0, scale: 1 / 256 }, // landmark box
+    { width: 40, height: 30, mode: 'rgb', mean: 127, scale: 1 / 128 },
+  ];
+  // Inside, across every border, a sliver past the right and bottom edges, wholly outside.
+  const maps: Affine[] = [
+    rectToAffine(40, 30, 120, 140, 128, 128),
+    rectToAffine(-50, -40, 400, 350, 128, 128),
+    rectToAffine(200, 180, 50.5, 50.5, 64, 64),
+    rectToAffine(500, 500, 20, 20, 16, 16),
+  ];
+
+  it('match the JS sampler for every channel mode and rectangle', () => {
+    const img = noise(250, 230, 9);
+    bindFrame(img);
+    try {
+      for (const spec of specs) {
+        for (const m of maps) {
+          const ref = sampleToTensorJs(img, m, spec);
+          const got = new Float32Array(ref.length).fill(NaN);
+          expect(cropWithKernel(img, m, spec, got)).toBe(true);
+          // In pixel units: the kernel weighs in f32, the JS in f64.
+          expect(maxDiff(ref, got) / spec.scale).toBeLessThan(1e-3);
+        }
+      }
+    } finally {
+      releaseFrame(img);
+    }
+  });
+
+  it('never read a frame that is not bound, was rewritten, or lost the memory to another', () => {
+    const a = noise(60, 50, 1);
+    const b = noise(60, 50, 2);
+    const spec = specs[2];
+    const m = rectToAffine(5, 5, 40, 40, 40, 30);
+    const out = new Float32Array(3 * 40 * 30);
+    expect(cropWithKernel(a, m, spec, out)).toBe(false); // not bound: JS runs
+    bindFrame(a);
+    expect(cropWithKernel(a, m, spec, out)).toBe(true);
+    expect(cropWithKernel(a, [1, 0.1, 0, 0, 1, 0], spec, out)).toBe(false); // rotated or sheared: JS
+    bindFrame(b); // another analyze() call took the memory
+    expect(cropWithKernel(a, m, spec, out)).toBe(false);
+    expect(maxDiff(sampleToTensor(a, m, spec), sampleToTensorJs(a, m, spec))).toBe(0);
+    releaseFrame(a); // not a's binding any more: b stays bound
+    expect(cropWithKernel(b, m, spec, out)).toBe(true);
+    expect(cropWithKernel({ ...b, data: noise(60, 50, 3).data }, m, spec, out)).toBe(false);
+    // A one-off resize of another image overwrites the frame: b is no longer bound.
+    resizeToTensor(a, { ...detector, width: 32, height: 24 });
+    expect(cropWithKernel(b, m, spec, out)).toBe(false);
+    releaseFrame(b);
+  });
+});
+
