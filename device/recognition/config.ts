@@ -7,7 +7,7 @@ export const recognitionConfigSchema = z.strictObject({
     .gt(0)
     .lt(1)
     .default(0.01)
-    .describe('False-positive identification rate the door aims for: the share of unknown visitors whose best match would reach the vote threshold. The device derives that threshold for its current gallery from the impostor scores of the enrolled templates against each other and against an anonymous background set (device/gallery/background.bin), and re-derives it when people are enrolled or removed; /state and /metrics show it. 0.01 held the measured FPIR within 0.65-1.52% at 100 to 491 enrolled people (cross-validated 0.91-1.88%: npm run eval -- --identify --gallery-sizes).'),
+    .describe('False-positive identification rate the door aims for: the share of unknown visitors whose best match would reach the vote threshold. The device derives that threshold for its current gallery from the impostor scores of the enrolled templates against each other and against an anonymous background set (device/gallery/background.bin), and re-derives it when people are enrolled or removed; /state and /metrics show it. 0.01 held the measured FPIR within 0.65-1.52% at 100 to 491 enrolled people (cross-validated 0.78-1.71%: npm run eval -- --identify --gallery-sizes).'),
   matchThreshold: z
     .number()
     .min(-1)
