@@ -89,6 +89,9 @@ interface FoldCounts {
   expected: number;
 }
 
+/** Key of one fold's counts at one tail confidence. */
+const countKey = (fold: number, confidence: number) => `${fold}:${confidence}`;
+
 export interface ConfidenceCv {
   candidates: number[];
   /** What the device ships (fpir.ts TAIL_CONFIDENCE): by_size is for it. */
@@ -113,13 +116,13 @@ export interface SizeResults {
  * closest to the target over all gallery sizes, in squared log ratio (0.5% and 2% are equally far
  * from 1%). An empty count is read as half a visitor so the log stays finite.
  */
-function chooseConfidence(counts: Map<number, FoldCounts>[], folds: number[], targetFpir: number): number {
+function chooseConfidence(counts: Map<string, FoldCounts>[], folds: number[], targetFpir: number): number {
   let best = CONFIDENCE_CANDIDATES[0];
   let bestLoss = Infinity;
   for (const c of CONFIDENCE_CANDIDATES) {
     let loss = 0;
     for (const bySize of counts) {
-      const k = folds.map((f) => bySize.get(f * 100 + c * 10)!);
+      const k = folds.map((f) => bySize.get(countKey(f, c))!);
       const fp = k.reduce((a, x) => a + x.fp, 0);
       const unknown = k.reduce((a, x) => a + x.unknown, 0);
       loss += Math.log(Math.max(fp, 0.5) / unknown / targetFpir) ** 2;
@@ -135,14 +138,14 @@ function chooseConfidence(counts: Map<number, FoldCounts>[], folds: number[], ta
 export async function identifyBySize(input: SizeInput, sizes: number[], targetFpir: number, fixedThreshold: number, model: ThresholdModel = 'max', seed = 11): Promise<SizeResults> {
   const order = shuffled(input.people, seed);
   const out: SizeFigures[] = [];
-  // Per size: (fold * 100 + confidence * 10) -> counts.
-  const perSize: Map<number, FoldCounts>[] = [];
+  // Per size: counts by fold and confidence.
+  const perSize: Map<string, FoldCounts>[] = [];
   for (const size of sizes) {
     const n = Math.min(size, order.length);
     const enrolled = order.slice(0, n);
     const outside = order.slice(n);
     const g = new Gallery({ dim: enrolled[0]?.enrol[0]?.length ?? 512, maxTemplates: Math.max(1024, n * 8), kernel: { type: 'js', threads: 1 } });
-    const counts = new Map<number, FoldCounts>();
+    const counts = new Map<string, FoldCounts>();
     let fixedFp = 0, fixedHits = 0, unknownCount = 0, matedCount = 0;
     try {
       for (const p of enrolled) g.setPerson(p.identity, p.enrol, (p.enrolSecond ?? []).filter((s): s is Float32Array => s !== undefined));
@@ -179,14 +182,14 @@ export async function identifyBySize(input: SizeInput, sizes: number[], targetFp
             const top = best(g, e, s, d.threshold);
             if (top?.personId === identity && top.score >= d.threshold) k.hits++;
           }
-          counts.set(fold * 100 + c * 10, k);
+          counts.set(countKey(fold, c), k);
         }
       }
     } finally {
       await g.close();
     }
     perSize.push(counts);
-    const at = (c: number) => [counts.get(c * 10)!, counts.get(100 + c * 10)!];
+    const at = (c: number) => [counts.get(countKey(0, c))!, counts.get(countKey(1, c))!];
     const [a, b] = at(TAIL_CONFIDENCE);
     out.push({
       people: n,
@@ -206,8 +209,8 @@ export async function identifyBySize(input: SizeInput, sizes: number[], targetFp
   const pooled = (c0: number, c1: number) =>
     Object.fromEntries(
       perSize.map((counts, i) => {
-        const a = counts.get(c0 * 10)!;
-        const b = counts.get(100 + c1 * 10)!;
+        const a = counts.get(countKey(0, c0))!;
+        const b = counts.get(countKey(1, c1))!;
         return [String(out[i].people), (a.fp + b.fp) / (a.unknown + b.unknown)];
       }),
     );
